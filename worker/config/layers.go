@@ -1,0 +1,221 @@
+package config
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// Layer is where a setting's value came from. Higher layers win.
+type Layer int
+
+// The layers, lowest precedence first.
+const (
+	LayerDefault Layer = iota
+	LayerDatabase
+	LayerFile
+	LayerDotEnv
+	LayerEnv
+	LayerFlag
+)
+
+func (l Layer) String() string {
+	return [...]string{"default", "database", "config file", ".env", "environment", "command line"}[l]
+}
+
+// Supplied reports whether the layer is one the operator supplied on this run (not the database or
+// a default): such values are persisted when they differ from the database.
+func (l Layer) Supplied() bool { return l >= LayerFile }
+
+// Sources are the inputs of [Resolve].
+type Sources struct {
+	// Flags maps setting names to the values given on the command line, in text form.
+	Flags map[string]string
+	// Environ is the process environment, as os.Environ returns it.
+	Environ []string
+	// DotEnv is the .env file; a missing file is skipped.
+	DotEnv string
+	// Files are config files, lowest precedence first; missing ones are skipped.
+	Files []string
+	// Explicit is the -c/--config file, which wins over Files and must exist.
+	Explicit string
+}
+
+// Origin says where one setting's value came from.
+type Origin struct {
+	Layer Layer
+	Where string // "--node_cap", "WNM_NODE_CAP", "/home/u/wnm/config:3", …
+}
+
+// Resolved is a resolved configuration with the origin of every value that did not come from the
+// defaults.
+type Resolved struct {
+	Config
+	Origins map[string]Origin
+	// Warnings are non-fatal findings, such as unknown keys in a config file.
+	Warnings []string
+}
+
+// Supplied returns the names of the settings supplied on this run (command line, environment,
+// .env or config files), in [Settings] order.
+func (r *Resolved) Supplied() []string {
+	var names []string
+	for _, s := range Settings {
+		if o, ok := r.Origins[s.Name]; ok && o.Layer.Supplied() {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// Resolve layers the sources over base (the database's values, or the defaults when there is no
+// machine yet): command line > environment > .env > config files > base. dbLayer says whether base
+// came from the database. Every value is parsed; the first bad one is returned as an error naming the
+// setting, the value and where it came from. Resolve does not validate cross-setting rules: see
+// [Config.Validate].
+func Resolve(src Sources, base Config, dbLayer bool, home string) (*Resolved, error) {
+	r := &Resolved{Config: base, Origins: map[string]Origin{}}
+	if dbLayer {
+		for _, s := range Settings {
+			if s.Persist {
+				r.Origins[s.Name] = Origin{Layer: LayerDatabase, Where: "database"}
+			}
+		}
+	}
+	set := func(name, raw string, o Origin) error {
+		s, ok := Lookup(name)
+		if !ok {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: unknown setting %q ignored", o.Where, name))
+			return nil
+		}
+		if err := r.Config.Set(s, raw, home); err != nil {
+			return fmt.Errorf("%w (from %s)", err, o.Where)
+		}
+		r.Origins[s.Name] = o
+		return nil
+	}
+
+	files := src.Files
+	for _, f := range files {
+		if err := readConfigFile(f, false, set); err != nil {
+			return nil, err
+		}
+	}
+	if src.Explicit != "" {
+		if err := readConfigFile(src.Explicit, true, set); err != nil {
+			return nil, err
+		}
+	}
+
+	if src.DotEnv != "" {
+		vars, err := readDotEnv(src.DotEnv)
+		if err != nil {
+			return nil, err
+		}
+		if err := applyEnv(vars, LayerDotEnv, src.DotEnv+": ", set); err != nil {
+			return nil, err
+		}
+	}
+	env := map[string]string{}
+	for _, kv := range src.Environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	if err := applyEnv(env, LayerEnv, "", set); err != nil {
+		return nil, err
+	}
+
+	for _, s := range Settings { // fixed order, so the first error is deterministic
+		if raw, ok := src.Flags[s.Name]; ok {
+			if err := set(s.Name, raw, Origin{Layer: LayerFlag, Where: "--" + s.Name}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
+
+// applyEnv sets every setting that has a variable in vars, preferring the WNM_ name. An empty
+// value counts as not set, as in wnm-python.
+func applyEnv(vars map[string]string, l Layer, prefix string, set func(string, string, Origin) error) error {
+	for _, s := range Settings {
+		for _, name := range s.EnvNames() {
+			if v, ok := vars[name]; ok && strings.TrimSpace(v) != "" {
+				if err := set(s.Name, v, Origin{Layer: l, Where: prefix + name}); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// readConfigFile reads wnm-python's config format: one `key = value` or `key: value` per line, `#`
+// comments, keys being setting names.
+func readConfigFile(path string, mustExist bool, set func(string, string, Origin) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		if !mustExist && errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") || strings.HasPrefix(line, "[") {
+			continue
+		}
+		i := strings.IndexAny(line, "=:")
+		if i < 0 {
+			return fmt.Errorf("%s:%d: %q is not a `key = value` line", path, n, line)
+		}
+		key := strings.TrimSpace(line[:i])
+		val := unquote(strings.TrimSpace(line[i+1:]))
+		if err := set(key, val, Origin{Layer: LayerFile, Where: fmt.Sprintf("%s:%d", path, n)}); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// readDotEnv reads a dotenv file: KEY=VALUE lines, optional `export `, optional quotes, # comments.
+func readDotEnv(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf(".env: %w", err)
+	}
+	vars := map[string]string{}
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: %q is not a KEY=VALUE line", path, n+1, line)
+		}
+		vars[strings.TrimSpace(k)] = unquote(strings.TrimSpace(v))
+	}
+	return vars, nil
+}
+
+func unquote(v string) string {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
