@@ -1,0 +1,166 @@
+package setsid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
+)
+
+// startSlack is how far a process's start time may be from the recorded one and still count as
+// the same process: start times are derived from clock ticks and the boot time, so they jitter.
+const startSlack = time.Second
+
+// pidRecord is the content of a node's pid file.
+type pidRecord struct {
+	PID     int
+	StartMS int64 // process start time, ms since the Unix epoch; 0 in a pid-only file
+}
+
+// formatPIDFile renders a pid file: the pid on the first line, so tools that expect a bare pid
+// file still read it, and the start time in ms since the epoch on the second.
+func formatPIDFile(r pidRecord) []byte {
+	return fmt.Appendf(nil, "%d\n%d\n", r.PID, r.StartMS)
+}
+
+// parsePIDFile reads what formatPIDFile wrote. It also accepts a bare pid, as wnm-python wrote;
+// such a node is then recognised by its command line alone.
+func parsePIDFile(b []byte) (pidRecord, error) {
+	f := strings.Fields(string(b))
+	if len(f) != 1 && len(f) != 2 {
+		return pidRecord{}, fmt.Errorf("pid file %q: want a pid and a start time", truncate(string(b)))
+	}
+	pid, err := strconv.Atoi(f[0])
+	if err != nil || pid < 1 || pid > math.MaxInt32 {
+		return pidRecord{}, fmt.Errorf("pid file: pid %q is not a positive 32-bit number", truncate(f[0]))
+	}
+	r := pidRecord{PID: pid}
+	if len(f) == 2 {
+		r.StartMS, err = strconv.ParseInt(f[1], 10, 64)
+		if err != nil || r.StartMS < 1 {
+			return pidRecord{}, fmt.Errorf("pid file: start time %q is not a positive number of ms", truncate(f[1]))
+		}
+	}
+	return r, nil
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// procInfo is what probe learnt about a pid.
+type procInfo struct {
+	alive   bool
+	zombie  bool
+	startMS int64
+	argv    []string
+	err     error // set when the process lives but could not be read
+}
+
+// probe reads a process's state, start time and command line.
+func probe(ctx context.Context, pid int) procInfo {
+	p, err := process.NewProcessWithContext(ctx, int32(pid))
+	if errors.Is(err, process.ErrorProcessNotRunning) {
+		return procInfo{}
+	}
+	// Any read error below may just mean the process exited meanwhile; look again before blaming it.
+	failed := func(what string, err error) procInfo {
+		if ok, perr := process.PidExistsWithContext(ctx, int32(pid)); perr == nil && !ok {
+			return procInfo{}
+		}
+		return procInfo{alive: true, err: fmt.Errorf("read %s of pid %d: %w", what, pid, err)}
+	}
+	if err != nil {
+		return failed("existence", err)
+	}
+	st, err := p.StatusWithContext(ctx)
+	if err != nil {
+		return failed("state", err)
+	}
+	if slices.Contains(st, process.Zombie) {
+		return procInfo{alive: true, zombie: true}
+	}
+	start, err := p.CreateTimeWithContext(ctx)
+	if err != nil {
+		return failed("start time", err)
+	}
+	argv, err := p.CmdlineSliceWithContext(ctx)
+	if err != nil {
+		return failed("command line", err)
+	}
+	return procInfo{alive: true, startMS: start, argv: argv}
+}
+
+// createTime returns a process's start time in ms since the epoch.
+func createTime(ctx context.Context, pid int) (int64, error) {
+	p, err := process.NewProcessWithContext(ctx, int32(pid))
+	if err != nil {
+		return 0, err
+	}
+	return p.CreateTimeWithContext(ctx)
+}
+
+func sameStart(a, b int64) bool {
+	d := a - b
+	return d >= -startSlack.Milliseconds() && d <= startSlack.Milliseconds()
+}
+
+func msTime(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
+
+// inspect finds the node's process through its pid file. The process counts as the node's only
+// when it is alive, not a zombie, started when the pid file says (within startSlack), and has the
+// node's binary path as one of its arguments (argv[0] for a binary, argv[1] for a script run by
+// its interpreter). An error means the process lives but could not be examined: Unknown.
+func (m *Manager) inspect(ctx context.Context, n gen.Node) (units.Status, pidRecord, error) {
+	stopped := func(format string, a ...any) (units.Status, pidRecord, error) {
+		return units.Status{State: units.Stopped, Detail: fmt.Sprintf(format, a...)}, pidRecord{}, nil
+	}
+	if _, err := os.Stat(n.RootDir); errors.Is(err, fs.ErrNotExist) {
+		return stopped("root dir missing")
+	} else if err != nil {
+		return units.Status{State: units.Unknown, Detail: err.Error()}, pidRecord{}, err
+	}
+	b, err := os.ReadFile(filepath.Join(n.RootDir, PIDFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return stopped("no pid file")
+	} else if err != nil {
+		return units.Status{State: units.Unknown, Detail: err.Error()}, pidRecord{}, err
+	}
+	rec, err := parsePIDFile(b)
+	if err != nil {
+		return stopped("%v", err)
+	}
+	p := probe(ctx, rec.PID)
+	switch {
+	case !p.alive:
+		return stopped("pid %d is not running", rec.PID)
+	case p.zombie:
+		return stopped("pid %d is a zombie", rec.PID)
+	case p.err != nil:
+		return units.Status{State: units.Unknown, PID: rec.PID, Detail: p.err.Error()}, rec, p.err
+	case rec.StartMS != 0 && !sameStart(p.startMS, rec.StartMS):
+		return stopped("pid %d started at %s, not at the recorded %s: another process", rec.PID, msTime(p.startMS), msTime(rec.StartMS))
+	case !slices.Contains(p.argv, n.Binary):
+		argv0 := ""
+		if len(p.argv) > 0 {
+			argv0 = p.argv[0]
+		}
+		return stopped("pid %d runs %q, not %s: another process", rec.PID, truncate(argv0), n.Binary)
+	}
+	return units.Status{State: units.Running, PID: rec.PID, Detail: fmt.Sprintf("pid %d", rec.PID)}, rec, nil
+}
