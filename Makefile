@@ -1,0 +1,26 @@
+# wnm — developer targets. Each is a thin alias: the scripts under testenv/scripts do the work, so
+# a machine without make can run them directly.
+
+GO ?= go
+LDFLAGS ?= -s -w
+
+.PHONY: help build demo test bench update
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## Build static binaries of wnm and the fake antnode into bin/
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/wnm ./cmd/wnm
+	CGO_ENABLED=0 $(GO) build -o bin/fakeantnode ./testenv/cmd/fakeantnode
+
+demo: ## Run wnm on fake antnodes in a scratch directory (no network needed)
+	bash testenv/scripts/demo.sh
+
+test: ## Install test dependencies (as root) and run every check and test
+	bash testenv/scripts/test.sh
+
+bench: ## Run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+update: ## Rewrite golden files and testscript expectations
+	WNM_UPDATE=1 $(GO) test ./...

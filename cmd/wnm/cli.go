@@ -1,0 +1,279 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/config"
+	"github.com/wnm-project/wnm/worker/lock"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+// Exit codes. They are documented in the README and in `wnm --help`.
+const (
+	exitOK      = 0  // success, including a cycle whose node operations failed (they are logged)
+	exitFailure = 1  // a fatal condition: bad configuration, no database, immutable change, failed init
+	exitUsage   = 2  // an unknown flag, bad arguments, or a command that is not available yet
+	exitBusy    = 75 // another cycle holds the lock (EX_TEMPFAIL): try again later
+)
+
+// cli is the command tree. Settings flags and the global flags are accepted before or after the
+// command name.
+type cli struct {
+	globals
+	settingFlags
+	compatFlags
+
+	Run       runCmd       `cmd:"" default:"withargs" help:"Run one survey, decide and act cycle (the default; what the timer runs)"`
+	Init      initCmd      `cmd:"" help:"Create the database and record this machine's settings"`
+	Plan      planCmd      `cmd:"" help:"Show what the next cycle would do and why, changing nothing"`
+	Survey    surveyCmd    `cmd:"" help:"Read the host and every node and print the observation"`
+	Status    statusCmd    `cmd:"" help:"List the nodes with their state, versions, ports and metrics"`
+	Install   installCmd   `cmd:"" help:"Install the timer (systemd), launchd job or cron line that runs wnm every minute"`
+	Uninstall uninstallCmd `cmd:"" help:"Remove what install created, leaving nodes and data alone"`
+	Version   versionCmd   `cmd:"" help:"Print the wnm version"`
+}
+
+// globals are flags that do not map to a stored setting.
+type globals struct {
+	Config string `short:"c" name:"config" placeholder:"FILE" type:"existingfile" help:"Read settings from this config file too (wins over the default files)" group:"run"`
+	Quiet  bool   `short:"q" name:"quiet" help:"Log errors only (overrides --loglevel)" group:"run"`
+	JSON   bool   `name:"json" help:"Print JSON instead of text (status, survey, plan, reports)" group:"run"`
+}
+
+// compatFlags are wnm-python's action flags. Those that later work implements parse but report
+// that they are not available yet.
+type compatFlags struct {
+	InitFlag           bool    `name:"init" help:"Same as the init command" group:"compatibility"`
+	VersionFlag        bool    `name:"version" help:"Print the wnm version and exit" group:"compatibility"`
+	RemoveLockfile     bool    `name:"remove_lockfile" aliases:"remove-lockfile" help:"Delete a stale lock file and exit (refused while a cycle holds it)" group:"compatibility"`
+	Verbose            bool    `short:"v" help:"Log the machine config and decision features (wnm-python compatibility)" group:"compatibility"`
+	ShowMachineConfig  bool    `name:"show_machine_config" aliases:"show-machine-config" hidden:""`
+	ShowMachineMetrics bool    `name:"show_machine_metrics" aliases:"show-machine-metrics" hidden:""`
+	ShowDecisions      bool    `name:"show_decisions" aliases:"show-decisions" hidden:""`
+	ForceAction        *string `name:"force_action" aliases:"force-action" placeholder:"ACTION" help:"Run one action now instead of deciding (add, remove, upgrade, start, stop, disable, teardown, survey, update_config, …)" group:"compatibility"`
+	ServiceName        *string `name:"service_name" aliases:"service-name" placeholder:"NAMES" help:"Comma-separated node names for --force_action" group:"compatibility"`
+	Count              *int    `name:"count" placeholder:"N" help:"Number of nodes for --force_action (default 1)" group:"compatibility"`
+	Report             *string `name:"report" placeholder:"NAME" help:"Print a report (node-status, node-status-details, influx-resources, machine-config, machine-metrics)" group:"compatibility"`
+	ReportFormat       *string `name:"report_format" aliases:"report-format" placeholder:"FORMAT" help:"Report format: text, json, env or config" group:"compatibility"`
+	MigrateAnm         bool    `name:"migrate_anm" aliases:"migrate-anm" help:"With --init: take over an anm installation" group:"compatibility"`
+	Import             bool    `name:"import" help:"With --init: adopt nodes that already exist" group:"compatibility"`
+	Confirm            bool    `name:"confirm" help:"Confirm a destructive forced action" group:"compatibility"`
+}
+
+// notYet is returned for features that a later release implements.
+type notYet string
+
+func (n notYet) Error() string { return string(n) + " is not yet available in this version of wnm" }
+
+// usageErr marks an error in how wnm was called.
+type usageErr struct{ error }
+
+// env is what Main gets from the process: streams, environment and identity. Tests replace it.
+type env struct {
+	stdout, stderr io.Writer
+	environ        []string
+	home           string
+	goos           string
+	euid           int
+	now            func() time.Time
+}
+
+// exitCode maps an error to the documented exit code.
+func exitCode(err error) int {
+	var ny notYet
+	var ue usageErr
+	var na worker.NotAvailableError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, lock.ErrBusy):
+		return exitBusy
+	case errors.As(err, &ny), errors.As(err, &ue), errors.As(err, &na):
+		return exitUsage
+	default:
+		return exitFailure
+	}
+}
+
+type kongExit int
+
+// Main runs wnm with args and returns its exit code. It is the only place that maps errors to exit
+// codes; nothing else calls os.Exit.
+func Main(args []string, stdout, stderr io.Writer) int {
+	home, _ := os.UserHomeDir()
+	e := &env{stdout: stdout, stderr: stderr, environ: os.Environ(), home: home, goos: runtime.GOOS, euid: os.Geteuid(), now: time.Now}
+	return e.main(args)
+}
+
+func (e *env) main(args []string) (code int) {
+	var c cli
+	parser, err := kong.New(&c,
+		kong.Name("wnm"),
+		kong.Description("wnm keeps a fleet of Autonomi antnode processes at the size this machine can carry.\n\n"+
+			"Settings are read, highest first, from the command line, the environment (WNM_<NAME>, or the bare "+
+			"upper-case name except for HOST, ENVIRONMENT, COUNT, INTERVAL, REPORT and DRY_RUN), ~/.local/share/wnm/.env, "+
+			"the config files ~/.local/share/wnm/config, ~/wnm/config and -c FILE, the database, and the defaults. "+
+			"Supplied settings are saved in the database and used by the same run.\n\n"+
+			"Exit codes: 0 success; 1 fatal error (bad setting, no database, immutable change); "+
+			"2 usage error or unavailable command; 75 another cycle is running."),
+		kong.Writers(e.stdout, e.stderr),
+		kong.Exit(func(code int) { panic(kongExit(code)) }),
+		kong.Vars(helpVars(e.platform(config.ModeUser))),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.ExplicitGroups([]kong.Group{
+			{Key: "settings", Title: "Settings (saved in the database):"},
+			{Key: "run", Title: "This run:"},
+			{Key: "compatibility", Title: "wnm-python compatibility:"},
+		}),
+	)
+	if err != nil {
+		panic(err) // the command tree itself is wrong: a programming error
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			k, ok := r.(kongExit)
+			if !ok {
+				panic(r)
+			}
+			code = int(k)
+		}
+	}()
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "wnm: error: %v\n", err)
+		return exitUsage
+	}
+	s := &session{env: e, cli: &c}
+	err = s.dispatch(kctx)
+	if err != nil {
+		if errors.Is(err, lock.ErrBusy) {
+			s.logger().Info(err.Error())
+		} else {
+			fmt.Fprintf(e.stderr, "wnm: error: %v\n", err)
+		}
+	}
+	return exitCode(err)
+}
+
+// dispatch runs the compatibility action flags first, then the chosen command.
+func (s *session) dispatch(kctx *kong.Context) error {
+	c := s.cli
+	switch {
+	case c.VersionFlag:
+		return c.Version.Run(s)
+	case c.RemoveLockfile:
+		return s.removeLockfile()
+	case c.InitFlag:
+		return c.Init.Run(s)
+	case c.ForceAction != nil:
+		return notYet("--force_action")
+	case c.Report != nil:
+		return notYet("--report")
+	}
+	return kctx.Run(s)
+}
+
+// flagValues returns the settings given on the command line, by setting name, in text form.
+func (c *cli) flagValues() map[string]string {
+	out := map[string]string{}
+	v := reflect.ValueOf(&c.settingFlags).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if f.IsNil() {
+			continue
+		}
+		name := v.Type().Field(i).Tag.Get("setting")
+		switch p := f.Interface().(type) {
+		case *string:
+			out[name] = *p
+		case *bool:
+			out[name] = strconv.FormatBool(*p)
+		}
+	}
+	return out
+}
+
+// helpVars renders each setting's help with its default and unit, for the ${help_<name>} variables.
+func helpVars(p config.Platform) kong.Vars {
+	d := config.Defaults(p)
+	vars := kong.Vars{}
+	for _, s := range config.Settings {
+		def := d.Get(s.Name)
+		switch {
+		case s.Name == "rewards_address":
+			def = "none; required by init"
+		case s.Name == "max_load_average_allowed":
+			def = "the number of CPUs"
+		case s.Name == "desired_load_average":
+			def = "0.6 × the number of CPUs"
+		case s.Name == "process_manager":
+			def = "systemd+user (launchd+user on macOS; +sudo when run as root)"
+		case s.Name == "node_storage":
+			def = "/var/antctl/services as root, else ~/.local/share/autonomi/node"
+		case s.Name == "dbpath":
+			def = "colony.db in /var/antctl as root, else ~/.local/share/autonomi"
+		case strings.HasPrefix(def, p.Home+"/") && p.Home != "":
+			def = "~" + strings.TrimPrefix(def, p.Home)
+		case def == "" || (s.Kind == config.Int && def == "0" && !s.Persist):
+			def = "none"
+		}
+		if s.Unit != "" && def != "none" && !strings.HasPrefix(def, "none") {
+			def += " " + s.Unit
+		}
+		vars["help_"+s.Name] = fmt.Sprintf("%s (default: %s)", s.Help, def)
+	}
+	return vars
+}
+
+// logger builds the run's logger from --loglevel and -q.
+func (s *session) logger() *slog.Logger {
+	if s.log != nil {
+		return s.log
+	}
+	level := slog.LevelInfo
+	raw := s.cli.flagValues()["loglevel"]
+	if raw == "" {
+		for _, k := range []string{"WNM_LOGLEVEL", "LOGLEVEL"} {
+			if v := s.getenv(k); v != "" {
+				raw = v
+				break
+			}
+		}
+	}
+	switch strings.ToUpper(raw) {
+	case "DEBUG":
+		level = slog.LevelDebug
+	case "WARNING", "WARN":
+		level = slog.LevelWarn
+	case "ERROR", "CRITICAL":
+		level = slog.LevelError
+	}
+	if s.cli.Quiet {
+		level = slog.LevelError
+	}
+	s.log = slog.New(slog.NewTextHandler(s.env.stderr, &slog.HandlerOptions{Level: level}))
+	return s.log
+}
+
+func (s *session) getenv(key string) string {
+	for _, kv := range s.env.environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/wnm-project/wnm/worker/lock"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected sections of testscript files")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"wnm": func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the scenarios in testdata/script: what an operator types, and what wnm answers.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		UpdateScripts:       *update || os.Getenv("WNM_UPDATE") == "1",
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			home := filepath.Join(e.WorkDir, "home")
+			e.Setenv("HOME", home)
+			e.Setenv("DB", filepath.Join(home, ".local/share/autonomi/colony.db"))
+			e.Setenv("ADDR", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
+			return os.MkdirAll(home, 0o755)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode": cmdExitcode,
+			"holdlock": cmdHoldlock,
+		},
+	})
+}
+
+// cmdExitcode runs a program and checks its exit code: exitcode N prog args...
+// Its stdout and stderr become the script's, as with exec.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N program [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: %v", err)
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("exitcode: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdHoldlock takes the cycle lock at a path, as a running cycle would, until the script ends.
+func cmdHoldlock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: holdlock PATH")
+	}
+	path := ts.MkAbs(args[0])
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		ts.Fatalf("holdlock: %v", err)
+	}
+	l, err := lock.TryLock(path)
+	if err != nil {
+		ts.Fatalf("holdlock: %v", err)
+	}
+	ts.Defer(func() { l.Unlock() })
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/config"
+	"github.com/wnm-project/wnm/worker/lock"
+	"github.com/wnm-project/wnm/worker/store"
+)
+
+// session is one invocation of wnm: the parsed command line and what was resolved from it.
+type session struct {
+	env *env
+	cli *cli
+	log *slog.Logger
+}
+
+// platform returns the platform with mode m.
+func (e *env) platform(m config.Mode) config.Platform {
+	return config.Platform{OS: e.goos, Mode: m, Home: e.home, CPUCount: worker.CPUCount()}
+}
+
+// sources gathers the non-database layers.
+func (s *session) sources(p config.Platform) config.Sources {
+	return config.Sources{
+		Flags:    s.cli.flagValues(),
+		Environ:  s.env.environ,
+		DotEnv:   p.DotEnvPath(),
+		Files:    p.FileLayerPaths(),
+		Explicit: s.cli.Config,
+	}
+}
+
+// mode detects wnm-python's sudo or user mode (upstream-behaviour §2.1): an explicit
+// process_manager wins, then the process manager stored in an existing database, then root → sudo.
+func (s *session) mode(ctx context.Context) (config.Mode, error) {
+	probe := s.env.platform(config.ModeUser)
+	r, err := config.Resolve(s.sources(probe), config.Defaults(probe), false, s.env.home)
+	if err != nil {
+		return "", err
+	}
+	if o, ok := r.Origins["process_manager"]; ok && o.Layer.Supplied() {
+		if m, ok := config.ManagerMode(r.ProcessManager); ok {
+			return m, nil
+		}
+	}
+	candidates := probe.DBCandidates()
+	if o, ok := r.Origins["dbpath"]; ok && o.Layer.Supplied() {
+		candidates = append([]string{r.DBPath}, candidates...)
+	}
+	for _, path := range candidates {
+		if pm, err := store.PeekProcessManager(ctx, path); err == nil {
+			if m, ok := config.ManagerMode(pm); ok {
+				return m, nil
+			}
+		}
+	}
+	if s.env.euid == 0 && s.env.goos == "linux" {
+		return config.ModeSudo, nil
+	}
+	return config.ModeUser, nil
+}
+
+// state is what most commands start from: the resolved settings and, when the machine exists, the
+// open store and the settings as stored.
+type state struct {
+	plat     config.Platform
+	resolved *config.Resolved
+	st       *store.Store // nil when there is no database
+	stored   *config.Config
+}
+
+func (st *state) close() {
+	if st.st != nil {
+		st.st.Close()
+	}
+}
+
+// load resolves the settings over the database (if it exists) and validates them.
+func (s *session) load(ctx context.Context) (*state, error) {
+	m, err := s.mode(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := s.env.platform(m)
+	defaults := config.Defaults(p)
+	src := s.sources(p)
+	r, err := config.Resolve(src, defaults, false, s.env.home)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range r.Warnings {
+		s.logger().Warn(w)
+	}
+	out := &state{plat: p, resolved: r}
+	db, err := store.Open(ctx, r.DBPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return out, nil
+	case err != nil:
+		return nil, err
+	}
+	out.st = db
+	mach, err := db.Machine(ctx)
+	if errors.Is(err, store.ErrNoMachine) {
+		return out, nil
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	stored := worker.ConfigFromMachine(mach, defaults, s.env.home)
+	stored.DBPath = r.DBPath
+	out.stored = &stored
+	out.resolved, err = config.Resolve(src, stored, true, s.env.home)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return out, nil
+}
+
+// needMachine returns the error wnm-python gives when there is nothing to work on.
+func (st *state) needMachine() error {
+	if st.stored != nil {
+		return nil
+	}
+	if st.st == nil {
+		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", st.resolved.DBPath)
+	}
+	return fmt.Errorf("no machine configuration in %s; run wnm init", st.resolved.DBPath)
+}
+
+// lockPath is the cycle lock next to the database, under wnm-python's name.
+func lockPath(dbPath string) string { return filepath.Join(filepath.Dir(dbPath), "wnm_active") }
+
+func (s *session) removeLockfile() error {
+	ctx := context.Background()
+	m, err := s.mode(ctx)
+	if err != nil {
+		return err
+	}
+	p := s.env.platform(m)
+	r, err := config.Resolve(s.sources(p), config.Defaults(p), false, s.env.home)
+	if err != nil {
+		return err
+	}
+	path := lockPath(r.DBPath)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		s.logger().Info("lock file does not exist", "path", path)
+		return nil
+	}
+	if err := lock.Remove(path); err != nil {
+		return err
+	}
+	s.logger().Info("lock file removed", "path", path)
+	return nil
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(s *session) error {
+	fmt.Fprintf(s.env.stdout, "wnm version %s\n", version)
+	return nil
+}

@@ -1,0 +1,124 @@
+package worker
+
+import (
+	"sort"
+	"time"
+
+	"github.com/wnm-project/wnm/worker/decide"
+	"github.com/wnm-project/wnm/worker/store"
+	"github.com/wnm-project/wnm/worker/survey"
+)
+
+func (c *cycle) sortedNodes() []store.Node {
+	out := make([]store.Node, 0, len(c.nodes))
+	for _, n := range c.nodes {
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// DecideConfig converts the machine settings to what decide reads.
+func DecideConfig(m store.Machine) decide.Config {
+	sec := func(s int) time.Duration { return time.Duration(s) * time.Second }
+	d := decide.Config{
+		NodeCap:                 m.NodeCap,
+		CPULessThan:             float64(m.CPULessThan),
+		CPURemove:               float64(m.CPURemove),
+		MemLessThan:             float64(m.MemLessThan),
+		MemRemove:               float64(m.MemRemove),
+		HDLessThan:              float64(m.HDLessThan),
+		HDRemove:                float64(m.HDRemove),
+		HDIOReadLessThan:        m.HDIOReadLessThan,
+		HDIOReadRemove:          m.HDIOReadRemove,
+		HDIOWriteLessThan:       m.HDIOWriteLessThan,
+		HDIOWriteRemove:         m.HDIOWriteRemove,
+		NetIOReadLessThan:       m.NetIOReadLessThan,
+		NetIOReadRemove:         m.NetIOReadRemove,
+		NetIOWriteLessThan:      m.NetIOWriteLessThan,
+		NetIOWriteRemove:        m.NetIOWriteRemove,
+		MaxLoadAverageAllowed:   m.MaxLoadAverageAllowed,
+		DesiredLoadAverage:      m.DesiredLoadAverage,
+		DelayStart:              sec(m.DelayStart),
+		DelayUpgrade:            sec(m.DelayUpgrade),
+		DelayRemove:             sec(m.DelayRemove),
+		MaxConcurrentUpgrades:   m.MaxConcurrentUpgrades,
+		MaxConcurrentStarts:     m.MaxConcurrentStarts,
+		MaxConcurrentRemovals:   m.MaxConcurrentRemovals,
+		MaxConcurrentOperations: m.MaxConcurrentOperations,
+	}
+	if m.WNMBootTime > 0 {
+		d.LastBoot = time.Unix(m.WNMBootTime, 0)
+	}
+	return d
+}
+
+func reading(r survey.Reading) decide.Reading {
+	if !r.Known {
+		return decide.Reading{}
+	}
+	return decide.Known(r.Value)
+}
+
+// DecideHost converts the survey's host reading.
+func DecideHost(h survey.Host) decide.Host {
+	d := decide.Host{
+		CPU: reading(h.CPUPercent), Mem: reading(h.MemPercent), HD: reading(h.DiskPercent),
+		HDIORead: reading(h.DiskReadBps), HDIOWrite: reading(h.DiskWriteBps),
+		NetIORead: reading(h.NetRecvBps), NetIOWrite: reading(h.NetSendBps),
+		Load1: reading(h.Load1), Load5: reading(h.Load5), Load15: reading(h.Load15),
+	}
+	if h.BootTime.Known {
+		d.Boot = time.Unix(int64(h.BootTime.Value), 0)
+	}
+	return d
+}
+
+// DecideNodes joins the stored nodes with this cycle's observation of them.
+func DecideNodes(nodes []store.Node, obs []survey.NodeObs) []decide.Node {
+	seen := make(map[int]survey.NodeObs, len(obs))
+	for _, o := range obs {
+		seen[o.ID] = o
+	}
+	out := make([]decide.Node, 0, len(nodes))
+	for _, n := range nodes {
+		d := decide.Node{
+			ID:      n.ID,
+			Status:  decide.Status(n.Status),
+			Changed: time.Unix(n.Timestamp, 0),
+			Born:    time.Unix(n.Age, 0),
+			Version: n.Version,
+		}
+		if o, ok := seen[n.ID]; ok {
+			d.Observed, d.Up, d.Gone = true, o.Up, !o.RootDirExists
+			if v := nodeVersion(o); v != "" {
+				d.Version = v
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// nodeVersion is the version a node runs: what its metadata says, else its binary's.
+func nodeVersion(o survey.NodeObs) string {
+	if o.Up && o.Version != "" {
+		return o.Version
+	}
+	return o.BinaryVersion
+}
+
+// Input builds decide's input for a survey of the given machine and nodes, at now.
+func Input(m store.Machine, nodes []store.Node, obs survey.Observation, now time.Time) decide.Input {
+	return decide.Input{
+		Config: DecideConfig(m),
+		Host:   DecideHost(obs.Host),
+		Nodes:  DecideNodes(nodes, obs.Nodes),
+		Latest: obs.LatestVersion,
+		Now:    now,
+	}
+}
+
+func (c *cycle) input(obs survey.Observation) decide.Input {
+	return Input(c.machine, c.sortedNodes(), obs, c.start)
+}

@@ -1,0 +1,253 @@
+// Package worker runs one wnm cycle: load, survey, decide, act, record. Policy lives in
+// worker/decide; this package only carries plans out through the node manager and the firewall,
+// and records what happened. The caller holds the cycle lock.
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/worker/config"
+	"github.com/wnm-project/wnm/worker/decide"
+	"github.com/wnm-project/wnm/worker/firewall"
+	"github.com/wnm-project/wnm/worker/store"
+	"github.com/wnm-project/wnm/worker/survey"
+)
+
+// Options are what one cycle runs with.
+type Options struct {
+	Store    *store.Store
+	Config   config.Config // resolved settings, already validated
+	Changes  []config.Change
+	Platform config.Platform
+	Logger   *slog.Logger
+
+	// Manager and Firewall drive the nodes; nil picks them from the settings.
+	Manager  units.Manager
+	Firewall firewall.Firewall
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand picks wallets for new nodes; nil seeds one from the clock.
+	Rand *rand.Rand
+	// Survey reads the world; nil means survey.Survey. Tests wrap it to pin the host figures
+	// while the nodes stay real.
+	Survey func(context.Context, survey.Options) survey.Observation
+}
+
+func (o *Options) defaults() error {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		seed := uint64(o.Now().UnixNano())
+		o.Rand = rand.New(rand.NewPCG(seed, seed>>1|1))
+	}
+	if o.Survey == nil {
+		o.Survey = survey.Survey
+	}
+	if o.Firewall == nil {
+		o.Firewall = firewall.Select(o.Config.ProcessManager, o.Logger)
+	}
+	if o.Manager == nil {
+		m, err := NewManager(o.Config, o.Platform, o.Logger)
+		if err != nil {
+			return err
+		}
+		o.Manager = m
+	}
+	return nil
+}
+
+// State keys in the store's wnm_state table.
+const (
+	stateCounters = "host_counters"
+	stateVersions = "version_cache"
+)
+
+// Result is what one cycle did, as the cycle table records it.
+type Result struct {
+	Plan    decide.Plan
+	Results []ActionResult
+	Obs     survey.Observation
+}
+
+// ActionResult is the outcome of one planned action.
+type ActionResult struct {
+	decide.Action
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+	Took  int64  `json:"took_ms"`
+}
+
+// Run does one cycle and returns what it did. Node operations that fail are logged and recorded;
+// they do not make Run fail. Run fails only when the cycle cannot run at all (no database access).
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if err := persistChanges(ctx, o); err != nil {
+		return nil, err
+	}
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	c := &cycle{Options: o, start: o.Now()}
+	return c.run(ctx)
+}
+
+// persistChanges saves supplied settings that differ from the database, in one transaction. The
+// caller already uses the new values for this run (fixing wnm-python's stale in-memory config).
+func persistChanges(ctx context.Context, o Options) error {
+	if len(o.Changes) == 0 {
+		return nil
+	}
+	for _, c := range o.Changes {
+		o.Logger.Info("setting changed", "setting", c.Name, "old", c.Old, "new", c.New, "from", c.From.Where, "dry_run", o.Config.DryRun)
+	}
+	if o.Config.DryRun {
+		return nil
+	}
+	err := o.Store.Write(ctx, func(w *store.Writer) error {
+		m, err := w.Machine()
+		if err != nil {
+			return err
+		}
+		ApplyConfig(&m, o.Config)
+		return w.UpdateMachine(m)
+	})
+	if err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	return nil
+}
+
+type cycle struct {
+	Options
+	start   time.Time
+	machine store.Machine
+	nodes   map[int]store.Node
+}
+
+func (c *cycle) run(ctx context.Context) (*Result, error) {
+	m, err := c.Store.Machine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The settings of this run win over the stored row even when they were not saved (dry run).
+	ApplyConfig(&m, c.Config)
+	c.machine = m
+	if err := c.loadNodes(ctx); err != nil {
+		return nil, err
+	}
+	if !c.Config.DryRun {
+		c.reconcile(ctx)
+	}
+
+	prev, versions := c.loadState(ctx)
+	obs := c.Survey(ctx, survey.Options{
+		Targets:     c.targets(),
+		NodeStorage: c.Config.NodeStorage,
+		Prev:        prev,
+		Versions:    versions,
+		Latest:      c.Config.AntnodePath,
+		Timeout:     time.Duration(c.Config.SurveyTimeout) * time.Millisecond,
+		Concurrency: c.Config.SurveyConcurrency,
+		Now:         c.Now,
+		Logger:      c.Logger,
+	})
+	if obs.LatestErr != "" {
+		c.Logger.Warn("cannot read the antnode_path version: no upgrades or adds this cycle", "antnode_path", c.Config.AntnodePath, "err", obs.LatestErr)
+	}
+	plan := decide.Next(c.input(obs))
+	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
+
+	res := &Result{Plan: plan, Obs: obs}
+	if c.Config.DryRun {
+		for _, a := range plan.Actions {
+			c.Logger.Info("DRYRUN: would "+a.Kind.String(), "node", a.Node, "reason", a.Reason)
+		}
+		c.summary(res)
+		return res, nil
+	}
+
+	changed, err := c.recordSurvey(ctx, obs, plan)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range plan.Actions {
+		res.Results = append(res.Results, c.act(ctx, a, obs))
+	}
+	if err := c.recordCycle(ctx, res, changed, versions); err != nil {
+		return nil, err
+	}
+	c.summary(res)
+	return res, nil
+}
+
+func (c *cycle) loadNodes(ctx context.Context) error {
+	ns, err := c.Store.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	c.nodes = make(map[int]store.Node, len(ns))
+	for _, n := range ns {
+		c.nodes[n.ID] = n
+	}
+	return nil
+}
+
+// loadState reads what the previous cycle left: host counters and the binary-version cache.
+// Unreadable state is dropped: it only makes this cycle sample and exec a little more.
+func (c *cycle) loadState(ctx context.Context) (*survey.Counters, *survey.VersionCache) {
+	var prev *survey.Counters
+	if b, ok, err := c.Store.State(ctx, stateCounters); err == nil && ok {
+		var p survey.Counters
+		if json.Unmarshal(b, &p) == nil {
+			prev = &p
+		}
+	}
+	versions := &survey.VersionCache{}
+	if b, ok, err := c.Store.State(ctx, stateVersions); err == nil && ok {
+		if err := json.Unmarshal(b, versions); err != nil {
+			versions = &survey.VersionCache{}
+		}
+	}
+	return prev, versions
+}
+
+// targets are the nodes to poll: every node but the disabled ones.
+func (c *cycle) targets() []survey.Target {
+	var ts []survey.Target
+	for _, n := range c.sortedNodes() {
+		if n.Status == store.StatusDisabled {
+			continue
+		}
+		ts = append(ts, survey.Target{ID: n.ID, Host: n.Host, MetricsPort: n.MetricsPort, Binary: n.Binary, RootDir: n.RootDir})
+	}
+	return ts
+}
+
+func (c *cycle) summary(r *Result) {
+	failed := 0
+	for _, a := range r.Results {
+		if !a.OK {
+			failed++
+		}
+	}
+	kinds := make([]string, 0, len(r.Plan.Actions))
+	for _, a := range r.Plan.Actions {
+		kinds = append(kinds, a.Kind.String())
+	}
+	c.Logger.Info("cycle",
+		"nodes", r.Plan.Counts.Total, "running", r.Plan.Counts.Running, "stopped", r.Plan.Counts.Stopped,
+		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason,
+		"cpu", r.Obs.Host.CPUPercent.String(), "mem", r.Obs.Host.MemPercent.String(), "disk", r.Obs.Host.DiskPercent.String(),
+		"load1", r.Obs.Host.Load1.String(), "latest", r.Obs.LatestVersion,
+		"duration_seconds", c.Now().Sub(c.start).Seconds(), "dry_run", c.Config.DryRun)
+}
+
+// errNoBinary is returned when a node must be created or upgraded but antnode_path has no usable binary.
+var errNoBinary = errors.New("antnode_path has no usable antnode binary")
