@@ -95,7 +95,36 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	c := &cycle{Options: o, start: o.Now()}
+	c.Logger = c.Logger.With("cycle", c.start.UnixMilli())
 	return c.run(ctx)
+}
+
+// Observe surveys the machine and the nodes recorded in the store, as a cycle would, and writes
+// nothing.
+func Observe(ctx context.Context, o Options) (survey.Observation, error) {
+	o.Manager, o.Firewall = noManager{}, nil
+	if err := o.defaults(); err != nil {
+		return survey.Observation{}, err
+	}
+	c := &cycle{Options: o, start: o.Now()}
+	if err := c.load(ctx); err != nil {
+		return survey.Observation{}, err
+	}
+	return c.observe(ctx), nil
+}
+
+// PlanFor returns what a cycle would do, given an observation (live or from a snapshot), and
+// writes nothing.
+func PlanFor(ctx context.Context, o Options, obs survey.Observation) (decide.Plan, error) {
+	o.Manager = noManager{}
+	if err := o.defaults(); err != nil {
+		return decide.Plan{}, err
+	}
+	c := &cycle{Options: o, start: o.Now()}
+	if err := c.load(ctx); err != nil {
+		return decide.Plan{}, err
+	}
+	return decide.Next(c.input(obs)), nil
 }
 
 // persistChanges saves supplied settings that differ from the database, in one transaction. The
@@ -127,40 +156,31 @@ func persistChanges(ctx context.Context, o Options) error {
 type cycle struct {
 	Options
 	start   time.Time
-	machine store.Machine
-	nodes   map[int]store.Node
+	machine  store.Machine
+	nodes    map[int]store.Node
+	versions *survey.VersionCache
 }
 
-func (c *cycle) run(ctx context.Context) (*Result, error) {
+// load reads the machine row and the nodes.
+func (c *cycle) load(ctx context.Context) error {
 	m, err := c.Store.Machine(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// The settings of this run win over the stored row even when they were not saved (dry run).
 	ApplyConfig(&m, c.Config)
 	c.machine = m
-	if err := c.loadNodes(ctx); err != nil {
+	return c.loadNodes(ctx)
+}
+
+func (c *cycle) run(ctx context.Context) (*Result, error) {
+	if err := c.load(ctx); err != nil {
 		return nil, err
 	}
 	if !c.Config.DryRun {
 		c.reconcile(ctx)
 	}
-
-	prev, versions := c.loadState(ctx)
-	obs := c.Survey(ctx, survey.Options{
-		Targets:     c.targets(),
-		NodeStorage: c.Config.NodeStorage,
-		Prev:        prev,
-		Versions:    versions,
-		Latest:      c.Config.AntnodePath,
-		Timeout:     time.Duration(c.Config.SurveyTimeout) * time.Millisecond,
-		Concurrency: c.Config.SurveyConcurrency,
-		Now:         c.Now,
-		Logger:      c.Logger,
-	})
-	if obs.LatestErr != "" {
-		c.Logger.Warn("cannot read the antnode_path version: no upgrades or adds this cycle", "antnode_path", c.Config.AntnodePath, "err", obs.LatestErr)
-	}
+	obs := c.observe(ctx)
 	plan := decide.Next(c.input(obs))
 	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
 
@@ -177,14 +197,60 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	delay := c.actionDelay()
+	touched := false
 	for _, a := range plan.Actions {
+		if a.Kind != decide.Survey && a.Kind != decide.Resurvey && a.Kind != decide.Forget {
+			if touched && delay > 0 {
+				c.Logger.Info("action delay", "delay_ms", delay.Milliseconds())
+				select {
+				case <-ctx.Done():
+				case <-time.After(delay):
+				}
+			}
+			touched = true
+		}
 		res.Results = append(res.Results, c.act(ctx, a, obs))
 	}
-	if err := c.recordCycle(ctx, res, changed, versions); err != nil {
+	if err := c.recordCycle(ctx, res, changed, c.versions); err != nil {
 		return nil, err
 	}
 	c.summary(res)
 	return res, nil
+}
+
+// actionDelay is the pause between two node operations of one cycle: --interval, else
+// --this_action_delay, else action_delay (wnm-python applied none in its automatic cycle).
+func (c *cycle) actionDelay() time.Duration {
+	ms := c.Config.ActionDelay
+	if c.Config.ThisActionDelay > 0 {
+		ms = c.Config.ThisActionDelay
+	}
+	if c.Config.Interval > 0 {
+		ms = c.Config.Interval
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// observe runs the survey over the loaded nodes.
+func (c *cycle) observe(ctx context.Context) survey.Observation {
+	prev, versions := c.loadState(ctx)
+	c.versions = versions
+	obs := c.Survey(ctx, survey.Options{
+		Targets:     c.targets(),
+		NodeStorage: c.Config.NodeStorage,
+		Prev:        prev,
+		Versions:    versions,
+		Latest:      c.Config.AntnodePath,
+		Timeout:     time.Duration(c.Config.SurveyTimeout) * time.Millisecond,
+		Concurrency: c.Config.SurveyConcurrency,
+		Now:         c.Now,
+		Logger:      c.Logger,
+	})
+	if obs.LatestErr != "" {
+		c.Logger.Warn("cannot read the antnode_path version: no upgrades or adds this cycle", "antnode_path", c.Config.AntnodePath, "err", obs.LatestErr)
+	}
+	return obs
 }
 
 func (c *cycle) loadNodes(ctx context.Context) error {
@@ -251,3 +317,6 @@ func (c *cycle) summary(r *Result) {
 
 // errNoBinary is returned when a node must be created or upgraded but antnode_path has no usable binary.
 var errNoBinary = errors.New("antnode_path has no usable antnode binary")
+
+// noManager stands in for the node manager where nothing may be touched (survey, plan).
+type noManager struct{ units.Manager }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/survey"
+)
+
+type planCmd struct {
+	Snapshot string `name:"snapshot" placeholder:"FILE" type:"existingfile" help:"Plan from this survey snapshot (wnm survey --json) instead of a live survey"`
+}
+
+func (planCmd) Help() string {
+	return "Surveys the host and nodes (or reads --snapshot) and prints the plan the next cycle would follow, " +
+		"with every action's reason. It takes no lock and changes nothing: no database write, no node touched."
+}
+
+// Run prints the plan.
+func (p planCmd) Run(s *session) error {
+	ctx := context.Background()
+	o, done, err := s.workerOptions(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	var obs survey.Observation
+	if p.Snapshot != "" {
+		b, err := os.ReadFile(p.Snapshot)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &obs); err != nil {
+			return fmt.Errorf("snapshot %s: %w", p.Snapshot, err)
+		}
+	} else if obs, err = worker.Observe(ctx, o); err != nil {
+		return err
+	}
+	plan, err := worker.PlanFor(ctx, o, obs)
+	if err != nil {
+		return err
+	}
+	if s.cli.JSON {
+		enc := json.NewEncoder(s.env.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(plan)
+	}
+	fmt.Fprint(s.env.stdout, plan.String())
+	return nil
+}
+
+type surveyCmd struct{}
+
+func (surveyCmd) Help() string {
+	return "Reads the host figures and polls every node's metrics and metadata endpoints, then prints the " +
+		"observation. With --json it prints the snapshot that wnm plan --snapshot reads. It changes nothing."
+}
+
+// Run prints the observation.
+func (surveyCmd) Run(s *session) error {
+	ctx := context.Background()
+	o, done, err := s.workerOptions(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	obs, err := worker.Observe(ctx, o)
+	if err != nil {
+		return err
+	}
+	if s.cli.JSON {
+		enc := json.NewEncoder(s.env.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(obs)
+	}
+	h := obs.Host
+	f := func(r survey.Reading, prec int) string {
+		if !r.Known {
+			return "unknown"
+		}
+		return strconv.FormatFloat(r.Value, 'f', prec, 64)
+	}
+	fmt.Fprintf(s.env.stdout, "host: cpu %s%%, memory %s%%, disk %s%% of %s, load %s %s %s, disk r/w %s/%s B/s, net rx/tx %s/%s B/s (%s window)\n",
+		f(h.CPUPercent, 1), f(h.MemPercent, 1), f(h.DiskPercent, 1), h.DiskPath, f(h.Load1, 2), f(h.Load5, 2), f(h.Load15, 2),
+		f(h.DiskReadBps, 0), f(h.DiskWriteBps, 0), f(h.NetRecvBps, 0), f(h.NetSendBps, 0), h.RateSource)
+	fmt.Fprintf(s.env.stdout, "latest antnode: %s %s\n", orDash(obs.LatestVersion), obs.LatestErr)
+	w := tabwriter.NewWriter(s.env.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tUP\tVERSION\tBINARY\tRECORDS\tPEERS\tUPTIME\tERROR")
+	for _, n := range obs.Nodes {
+		fmt.Fprintf(w, "%d\t%v\t%s\t%s\t%d\t%d\t%d\t%s\n", n.ID, n.Up, orDash(n.Version), orDash(n.BinaryVersion), n.Records, n.ConnectedPeers, n.Uptime, n.Error)
+	}
+	w.Flush()
+	for _, e := range obs.Errors {
+		fmt.Fprintln(s.env.stdout, "error:", e)
+	}
+	return nil
+}
+
+// workerOptions loads the machine and returns what the worker's read-only entry points need.
+func (s *session) workerOptions(ctx context.Context) (worker.Options, func(), error) {
+	st, err := s.load(ctx)
+	if err != nil {
+		return worker.Options{}, nil, err
+	}
+	if err := st.needMachine(); err != nil {
+		st.close()
+		return worker.Options{}, nil, err
+	}
+	cfg := st.resolved.Config
+	if err := cfg.Validate(); err != nil {
+		st.close()
+		return worker.Options{}, nil, err
+	}
+	if _, err := st.resolved.Changes(st.stored); err != nil {
+		st.close()
+		return worker.Options{}, nil, err
+	}
+	return worker.Options{Store: st.st, Config: cfg, Platform: st.plat, Logger: s.logger()}, st.close, nil
+}
