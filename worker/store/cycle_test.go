@@ -181,3 +181,18 @@ func TestDefaultRetention(t *testing.T) {
 		t.Errorf("WithRetention({MaxRows: 5}) = %+v, want %+v", o.retention, want)
 	}
 }
+
+// TestPruneQueriesUseIndex guards the coupling between cycleTextBytes and the
+// cycle_bytes index: if they drift apart, pruning reads every row's JSON.
+func TestPruneQueriesUseIndex(t *testing.T) {
+	s := newStore(t)
+	for _, q := range []string{sqlCycleTotals, sqlCycleSizes} {
+		var plan []string
+		for _, r := range rows(t, s, "EXPLAIN QUERY PLAN "+q) {
+			plan = append(plan, r[3])
+		}
+		if got := strings.Join(plan, "; "); !strings.Contains(got, "COVERING INDEX cycle_bytes") {
+			t.Errorf("query plan of %q = %q, want it to use the covering index cycle_bytes", q, got)
+		}
+	}
+}

@@ -262,7 +262,7 @@ var (
 	// only when they differ, so the foreign-key check runs only then.
 	sqlUpdateNode     = strings.Replace(updateSQL("node", nodeColumns, "machine_id", "container_id"), "UPDATE", "UPDATE OR ROLLBACK", 1)
 	sqlUpdateNodeKeys = "UPDATE node SET machine_id = ?2, container_id = ?3 WHERE id = ?1 AND (machine_id IS NOT ?2 OR container_id IS NOT ?3);"
-	sqlDeleteNode  = "DELETE FROM node WHERE id = ?1;"
+	sqlDeleteNode     = "DELETE FROM node WHERE id = ?1;"
 
 	sqlInsertCycle  = insertSQL("cycle", cycleColumns)
 	sqlSelectCycles = "SELECT id, " + strings.Join(cycleColumns, ", ") + " FROM cycle ORDER BY id DESC LIMIT ?1;"

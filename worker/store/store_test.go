@@ -29,6 +29,24 @@ func TestOpenMissingFile(t *testing.T) {
 	}
 }
 
+func TestOpenForeignFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	want := []byte(strings.Repeat("not a database\n", 100))
+	if err := os.WriteFile(path, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open(text file) = %v, want an error naming the path", err)
+	}
+	if got := readFile(t, path); string(got) != string(want) {
+		t.Errorf("Open(text file) changed the file")
+	}
+	if diff := cmp.Diff([]string{"notes.txt"}, files(t, filepath.Dir(path))); diff != "" {
+		t.Errorf("files after Open(text file) (-want +got):\n%s", diff)
+	}
+}
+
 func TestCreateFailureLeavesNothing(t *testing.T) {
 	nan := testMachine()
 	nan.MaxLoadAverageAllowed = math.NaN() // SQLite stores NaN as NULL
@@ -251,6 +269,7 @@ func TestNodeErrors(t *testing.T) {
 		{"insert id 0", func(w *Writer) error { return w.InsertNode(Node{Status: StatusRunning}) }, nil, "node id must be positive"},
 		{"unknown status", func(w *Writer) error { return w.InsertNode(Node{ID: 2, Status: "running"}) }, nil, `unknown status "running"`},
 		{"missing container", func(w *Writer) error { return w.InsertNode(Node{ID: 2, Status: StatusRunning, ContainerID: intPtr(5)}) }, nil, "FOREIGN KEY constraint failed"},
+		{"update to a missing machine", func(w *Writer) error { return w.UpdateNode(Node{ID: 1, MachineID: 3, Status: StatusRunning}) }, nil, "FOREIGN KEY constraint failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -265,6 +284,18 @@ func TestNodeErrors(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.wantErr)
 			}
 		})
+	}
+	// A failed UpdateNode changes nothing even when fn goes on and commits.
+	if err := s.Write(ctx, func(w *Writer) error {
+		if err := w.UpdateNode(Node{ID: 1, Status: StatusDead, ContainerID: intPtr(5)}); err == nil {
+			t.Error("UpdateNode to a missing container succeeded")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Node(ctx, 1); err != nil || n.Status != StatusRunning || n.ContainerID != nil {
+		t.Errorf("Node(1) after a failed UpdateNode = %+v, %v; want it unchanged", n, err)
 	}
 	if _, err := s.Node(ctx, 9); !errors.Is(err, ErrNoNode) {
 		t.Errorf("Node(9) = %v, want ErrNoNode", err)

@@ -15,7 +15,7 @@ type Writer struct {
 	retention Retention
 }
 
-var errWriterDone = errors.New("writer used after its Write returned")
+var errWriterDone = errors.New("the writer's transaction has ended")
 
 func (w *Writer) live() error {
 	if w.conn == nil {
@@ -91,14 +91,11 @@ func (w *Writer) UpdateNode(n Node) error {
 	if n.MachineID == 0 {
 		n.MachineID = 1
 	}
-	changed, err := execStmt(w.conn, sqlUpdateNode, func(st *sqlite.Stmt) { nodeFields(&n, &binder{s: st}) })
-	if err != nil {
-		return w.fail(fmt.Errorf("update node %d: %w", n.ID, err))
-	}
-	if changed == 0 {
-		return fmt.Errorf("update node %d: %w", n.ID, ErrNoNode)
-	}
-	_, err = execStmt(w.conn, sqlUpdateNodeKeys, func(st *sqlite.Stmt) {
+	// Keys first: a foreign-key failure there aborts only that statement,
+	// so a failed UpdateNode changes nothing. The main statement cannot
+	// fail on a constraint; if it did, OR ROLLBACK would end the whole
+	// transaction, which fail reports.
+	_, err := execStmt(w.conn, sqlUpdateNodeKeys, func(st *sqlite.Stmt) {
 		st.BindInt64(1, int64(n.ID))
 		st.BindInt64(2, int64(n.MachineID))
 		if n.ContainerID == nil {
@@ -109,6 +106,13 @@ func (w *Writer) UpdateNode(n Node) error {
 	})
 	if err != nil {
 		return fmt.Errorf("update node %d: %w", n.ID, err)
+	}
+	changed, err := execStmt(w.conn, sqlUpdateNode, func(st *sqlite.Stmt) { nodeFields(&n, &binder{s: st}) })
+	if err != nil {
+		return w.fail(fmt.Errorf("update node %d: %w", n.ID, err))
+	}
+	if changed == 0 {
+		return fmt.Errorf("update node %d: %w", n.ID, ErrNoNode)
 	}
 	return nil
 }
