@@ -307,12 +307,14 @@ func (c *cycle) summary(r *Result) {
 	for _, a := range r.Plan.Actions {
 		kinds = append(kinds, a.Kind.String())
 	}
+	wchar, wb := selfIO()
 	c.Logger.Info("cycle",
 		"nodes", r.Plan.Counts.Total, "running", r.Plan.Counts.Running, "stopped", r.Plan.Counts.Stopped,
 		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason,
 		"cpu", r.Obs.Host.CPUPercent.String(), "mem", r.Obs.Host.MemPercent.String(), "disk", r.Obs.Host.DiskPercent.String(),
 		"load1", r.Obs.Host.Load1.String(), "latest", r.Obs.LatestVersion,
-		"duration_seconds", c.Now().Sub(c.start).Seconds(), "dry_run", c.Config.DryRun)
+		"duration_seconds", c.Now().Sub(c.start).Seconds(), "survey_seconds", r.Obs.Took.Seconds(),
+		"wchar", wchar, "write_bytes", wb, "dry_run", c.Config.DryRun)
 }
 
 // errNoBinary is returned when a node must be created or upgraded but antnode_path has no usable binary.

@@ -1,0 +1,122 @@
+package worker
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wnm-project/wnm/testenv/fakeantnode"
+	"github.com/wnm-project/wnm/worker/config"
+	"github.com/wnm-project/wnm/worker/store"
+)
+
+// benchFleet is n healthy nodes served by one fake antnode in fleet mode, recorded RUNNING in a real
+// database, with the host pinned idle: each cycle is an idle one (survey, decide, record).
+func benchFleet(b *testing.B, n int) *fleet {
+	b.Helper()
+	dir := b.TempDir()
+	f := &fleet{dir: dir, bin: fakeantnode.Build(b), now: time.Unix(1_900_000_000, 0), boot: time.Unix(1_899_990_000, 0)}
+	f.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	f.plat = config.Platform{OS: "linux", Mode: config.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
+	c := config.Defaults(f.plat)
+	c.RewardsAddress, c.ProcessManager = testAddr, "setsid+user"
+	c.NodeStorage, c.AntnodePath, c.DBPath = filepath.Join(dir, "nodes"), filepath.Join(dir, "bin", "antnode"), filepath.Join(dir, "colony.db")
+	c.NodeCap, c.PortStart, c.MetricsPortStart, c.RPCPortStart = n, 23, 25, 27
+	c.SurveyTimeout = 2000
+	f.cfg = c
+	if err := os.MkdirAll(filepath.Dir(c.AntnodePath), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	fakeantnode.Release(b, f.bin, "0.4.17", c.AntnodePath)
+
+	cmd := exec.Command(f.bin, "fleet", "--metrics-port-start", fmt.Sprint(c.MetricsPortStart*1000+1), "--count", fmt.Sprint(n), "--version", "0.4.17")
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ready := make(chan bool)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "ready") {
+				ready <- true
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(60 * time.Second):
+		b.Fatal("fleet not ready")
+	}
+
+	st, err := store.Create(context.Background(), c.DBPath, MachineFromConfig(c, 2, f.boot))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	f.st = st
+	err = st.Write(context.Background(), func(w *store.Writer) error {
+		for id := 1; id <= n; id++ {
+			root := filepath.Join(c.NodeStorage, fmt.Sprintf("antnode%04d", id))
+			if err := os.MkdirAll(root, 0o755); err != nil {
+				return err
+			}
+			row := store.Node{ID: id, MachineID: 1, ManagerType: c.ProcessManager, NodeName: fmt.Sprintf("%04d", id),
+				Service: fmt.Sprintf("antnode%04d.service", id), User: "bench", Binary: c.AntnodePath, Version: "0.4.17",
+				RootDir: root, Port: c.PortStart*1000 + id, MetricsPort: c.MetricsPortStart*1000 + id, Network: "evm-arbitrum-one",
+				Wallet: testAddr, Status: store.StatusRunning, Timestamp: f.now.Unix() - 3600, Age: f.now.Unix() - 3600 + int64(id),
+				Host: "127.0.0.1", Method: c.ProcessManager, Layout: "1", Rewards: "0"}
+			if err := w.InsertNode(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+func (f *fleet) idleCycle(b *testing.B) *Result {
+	f.now = f.now.Add(time.Minute)
+	r, err := Run(context.Background(), Options{Store: f.st, Config: f.cfg, Platform: f.plat, Logger: f.log,
+		Now: func() time.Time { return f.now }, Survey: f.pinned})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if k := kinds(r); k != "survey" {
+		b.Fatalf("not an idle cycle: %s (%d up of %d)", k, r.Plan.Counts.Running, r.Plan.Counts.Total)
+	}
+	return r
+}
+
+// BenchmarkIdleCycle measures whole idle cycles and reports the bytes the process wrote per cycle
+// (wchar from /proc/self/io: database, WAL and everything else).
+func BenchmarkIdleCycle(b *testing.B) {
+	for _, n := range []int{50, 1000} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			f := benchFleet(b, n)
+			f.idleCycle(b) // warm the version cache and host counters
+			w0, d0 := selfIO()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				f.idleCycle(b)
+			}
+			b.StopTimer()
+			w1, d1 := selfIO()
+			b.ReportMetric(float64(w1-w0)/float64(b.N), "wchar-B/cycle")
+			b.ReportMetric(float64(d1-d0)/float64(b.N), "disk-B/cycle")
+		})
+	}
+}
