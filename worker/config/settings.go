@@ -101,7 +101,7 @@ var Settings = []Setting{
 	{Name: "antnode_path", Kind: Path, Help: "The antnode binary that new and upgraded nodes get a copy of; its version is the latest", Persist: true},
 	{Name: "antctl_path", Kind: Path, Help: "The antctl binary (antctl compatibility)", Persist: true},
 	{Name: "antctl_debug", Kind: Bool, Help: "Pass --debug to antctl (antctl compatibility)", Persist: true},
-	{Name: "antctl_version", Kind: String, Help: "antctl version pin (antctl compatibility)", Persist: true},
+	{Name: "antctl_version", Kind: String, Help: "Version pin for antctl (antctl compatibility)", Persist: true},
 	{Name: "survey_timeout", Kind: Int, Help: "Timeout of each request to a node's metrics port", Unit: "milliseconds", Persist: true},
 	{Name: "survey_concurrency", Kind: Int, Help: "Nodes polled at once during a survey", Unit: "nodes", Persist: true},
 
