@@ -1,0 +1,7 @@
+//go:build !unix
+
+package survey
+
+import "testing"
+
+func ensureFDs(testing.TB, uint64) {}
