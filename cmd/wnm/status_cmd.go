@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wnm-project/wnm/worker/store"
+	"github.com/wnm-project/wnm/worker/survey"
 )
 
 type statusCmd struct{}
@@ -22,6 +23,7 @@ type statusRow struct {
 	Service        string `json:"service"`
 	Status         string `json:"status"`
 	Version        string `json:"version"`
+	Installed      string `json:"installed_version"`
 	Port           int    `json:"port"`
 	MetricsPort    int    `json:"metrics_port"`
 	Records        int64  `json:"records"`
@@ -49,10 +51,11 @@ func (statusCmd) Run(s *session) error {
 	if err != nil {
 		return err
 	}
+	installed := installedVersions(ctx, st.st)
 	rows := make([]statusRow, 0, len(nodes))
 	for _, n := range nodes {
 		rows = append(rows, statusRow{
-			ID: n.ID, Service: n.Service, Status: string(n.Status), Version: n.Version, Port: n.Port,
+			ID: n.ID, Service: n.Service, Status: string(n.Status), Version: n.Version, Installed: installed[n.Binary], Port: n.Port,
 			MetricsPort: n.MetricsPort, Records: n.Records, ConnectedPeers: n.ConnectedPeers, Uptime: n.Uptime,
 			PeerID: n.PeerID, Wallet: n.Wallet, RootDir: n.RootDir, Changed: n.Timestamp, Age: n.Age,
 		})
@@ -73,9 +76,9 @@ func printStatus(s *session, rows []statusRow, nodes []store.Node) {
 	}
 	now := s.env.now()
 	w := tabwriter.NewWriter(s.env.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tSERVICE\tSTATUS\tVERSION\tPORT\tMETRICS\tRECORDS\tPEERS\tUPTIME\tLAST CHANGE")
+	fmt.Fprintln(w, "ID\tSERVICE\tSTATUS\tVERSION\tINSTALLED\tPORT\tMETRICS\tRECORDS\tPEERS\tUPTIME\tLAST CHANGE")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s ago\n", r.ID, r.Service, r.Status, orDash(r.Version),
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s ago\n", r.ID, r.Service, r.Status, orDash(r.Version), orDash(r.Installed),
 			r.Port, r.MetricsPort, r.Records, r.ConnectedPeers, duration(time.Duration(r.Uptime)*time.Second),
 			duration(now.Sub(time.Unix(r.Changed, 0))))
 	}
@@ -111,4 +114,22 @@ func duration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 	}
+}
+
+// installedVersions returns the version of each node binary as the last cycle's `--version` cache
+// recorded it (the cycle runs the binaries; status only reads).
+func installedVersions(ctx context.Context, st *store.Store) map[string]string {
+	out := map[string]string{}
+	b, ok, err := st.State(ctx, "version_cache")
+	if err != nil || !ok {
+		return out
+	}
+	var vc survey.VersionCache
+	if json.Unmarshal(b, &vc) != nil {
+		return out
+	}
+	for path, e := range vc.Entries {
+		out[path] = e.Version
+	}
+	return out
 }
