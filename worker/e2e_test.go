@@ -525,3 +525,38 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 	f.st, _ = store.Open(context.Background(), f.cfg.DBPath)
 }
+
+// A node that upgrades itself exits 0 (--stop-on-upgrade); the next cycle starts it again on its new
+// binary, and wnm does not downgrade it to the older antnode_path.
+func TestSelfUpgradedNodeIsRestarted(t *testing.T) {
+	dir := t.TempDir()
+	newer := filepath.Join(dir, "antnode-0.4.18")
+	f := newFleet(t, func(c *config.Config) {
+		c.NodeCap = 1
+		c.Environment = "FAKEANTNODE_SELF_UPGRADE_AFTER=500ms FAKEANTNODE_UPGRADE_FROM=" + newer
+	})
+	fakeantnode.Release(t, f.bin, "0.4.18", newer)
+	f.cycle(time.Second, nil)
+	f.waitUp(1)
+	old := f.pid(1)
+	deadline := time.Now().Add(15 * time.Second)
+	for alive(old) {
+		if time.Now().After(deadline) {
+			t.Fatal("node 1 did not stop after its self-upgrade")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r := f.cycle(61*time.Second, nil)
+	if got := kinds(r); got != "start1" {
+		t.Fatalf("after the self-upgrade exit: %s, want start1", got)
+	}
+	f.waitUp(1)
+	if md := f.get(1, "/metadata"); !strings.Contains(md, `antnode_version="0.4.18"`) {
+		t.Errorf("restarted node runs %q, want 0.4.18", md)
+	}
+	for i := 0; i < 3; i++ {
+		if got := kinds(f.cycle(61*time.Second, nil)); got != "survey" {
+			t.Errorf("cycle after the self-upgrade: %s, want survey (no downgrade)", got)
+		}
+	}
+}
