@@ -28,7 +28,8 @@ const maxBody = 4 << 20
 type Target struct {
 	// ID is the node's id; [NodeObs] carries it back.
 	ID int
-	// Host and MetricsPort locate the metrics server (usually 127.0.0.1).
+	// Host and MetricsPort locate the metrics server; an empty Host means
+	// 127.0.0.1, where antnode serves its metrics.
 	Host        string
 	MetricsPort int
 	// Binary is the node's antnode executable; its version is read through
@@ -221,7 +222,11 @@ func (p poller) poll(ctx context.Context, t Target) NodeObs {
 		fi, err := os.Stat(t.RootDir)
 		o.RootDirExists = err == nil && fi.IsDir()
 	}
-	base := "http://" + net.JoinHostPort(t.Host, strconv.Itoa(t.MetricsPort))
+	host := t.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	base := "http://" + net.JoinHostPort(host, strconv.Itoa(t.MetricsPort))
 
 	m := p.fetch(ctx, base+"/metrics", metricNames...)
 	o.HTTPStatus = m.status

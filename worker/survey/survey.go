@@ -54,14 +54,14 @@ type Options struct {
 	// stalled ones included (default 8 × Concurrency). Each holds up to two
 	// connections.
 	MaxInFlight int
-	// Now is the clock (default time.Now).
+	// Now is the clock (default time.Now). Observation times and the rate
+	// windows are read from it, so a clock that does not move gives
+	// unknown rates.
 	Now func() time.Time
 	// HTTPClient is used for every request (default [NewHTTPClient]).
 	HTTPClient *http.Client
 	// Logger receives debug lines (default: discard).
 	Logger *slog.Logger
-
-	ownClient bool // HTTPClient was made here and is closed at the end
 }
 
 // Observation is everything one survey saw. It is what `wnm survey --json`
@@ -95,6 +95,7 @@ type Observation struct {
 // ctx bounds the whole survey; nodes not polled when it ends are recorded as
 // such.
 func Survey(ctx context.Context, o Options) Observation {
+	ownClient := o.HTTPClient == nil
 	o = o.withDefaults()
 	start := o.Now()
 	obs := Observation{Started: start.UTC().Round(0), Errors: []string{}}
@@ -126,7 +127,7 @@ func Survey(ctx context.Context, o Options) Observation {
 	}
 	obs.Nodes = p.pollAll(ctx, o.Targets)
 	close(nodesDone)
-	if o.ownClient {
+	if ownClient {
 		o.HTTPClient.CloseIdleConnections()
 	}
 	wg.Wait()
@@ -177,7 +178,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = NewHTTPClient(o.Timeout)
-		o.ownClient = true
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
