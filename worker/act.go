@@ -210,6 +210,9 @@ func (c *cycle) upgrade(ctx context.Context, id int, version string) error {
 		_ = c.settle(ctx, n, "")
 		return errors.Join(fmt.Errorf("upgrade node %d: %w", id, err), restartErr)
 	}
+	if err := c.own(n.Binary); err != nil {
+		c.Logger.Warn("binary ownership", "node", id, "err", err)
+	}
 	if err := c.launch(ctx, n); err != nil {
 		return err
 	}
@@ -257,6 +260,9 @@ func (c *cycle) add(ctx context.Context, id int, version string) (err error) {
 	if err := installBinary(c.Config.AntnodePath, n.Binary); err != nil {
 		return fmt.Errorf("add node %d: %w", id, err)
 	}
+	if err := c.own(n.RootDir, s.LogDir); err != nil {
+		return fmt.Errorf("add node %d: %w", id, err)
+	}
 	if err := c.Manager.Create(ctx, s); err != nil {
 		return fmt.Errorf("add node %d: %w", id, err)
 	}
@@ -272,7 +278,7 @@ func (c *cycle) newRow(id int, version, wallet string) store.Node {
 	now := c.Now()
 	name := fmt.Sprintf("%04d", id)
 	root := filepath.Join(c.Config.NodeStorage, "antnode"+name)
-	owner := "ant"
+	owner := nodeAccount
 	if c.Platform.Mode != config.ModeSudo {
 		if u, err := user.Current(); err == nil {
 			owner = u.Username

@@ -25,8 +25,8 @@ func NewManager(cfg config.Config, p config.Platform, log *slog.Logger) (units.M
 	case "setsid":
 		o := setsid.Options{Mode: mode, NodeStorage: cfg.NodeStorage, Logger: log} // real time: it paces process watches
 		if mode == "sudo" {
-			if _, err := user.Lookup("ant"); err == nil {
-				o.User = "ant"
+			if _, err := user.Lookup(nodeAccount); err == nil {
+				o.User = nodeAccount
 			}
 		}
 		m, err := setsid.New(o)
