@@ -1,6 +1,7 @@
 // Package gen renders what wnm writes for the service managers: node unit files, plists and
-// command lines, and (later) wnm's own timer units. Rendering is pure and deterministic: typed data
-// in, bytes out. It writes no files, runs nothing and reads no clock.
+// command lines, and wnm's own schedule. Rendering is pure and deterministic: typed data in,
+// bytes out. It also reads such files back (systemd quoting, antnode command lines) so that
+// nodes other tools set up can be adopted. It writes no files, runs nothing and reads no clock.
 package gen
 
 import (

@@ -1,21 +1,22 @@
 package worker
 
 import (
-	"fmt"
 	"log/slog"
 	"os/user"
 	"strings"
 
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/launchd"
 	"github.com/wnm-project/wnm/units/setsid"
+	"github.com/wnm-project/wnm/units/systemd"
 	"github.com/wnm-project/wnm/worker/config"
 )
 
-// NotAvailableError reports a process manager this build cannot drive yet.
+// NotAvailableError reports a process manager this build cannot drive.
 type NotAvailableError struct{ Manager string }
 
 func (e NotAvailableError) Error() string {
-	return fmt.Sprintf("process manager %s is not yet available in this version of wnm (setsid+user and setsid+sudo are)", e.Manager)
+	return "process manager " + e.Manager + " is not available in this version of wnm"
 }
 
 // NewManager returns the node manager for the configured process_manager.
@@ -30,6 +31,18 @@ func NewManager(cfg config.Config, p config.Platform, log *slog.Logger) (units.M
 			}
 		}
 		m, err := setsid.New(o)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	case "systemd":
+		m, err := systemd.New(systemd.Options{Mode: mode, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	case "launchd":
+		m, err := launchd.New(launchd.Options{Mode: mode, Logger: log})
 		if err != nil {
 			return nil, err
 		}

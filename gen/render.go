@@ -1,0 +1,60 @@
+package gen
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/wnm-project/wnm/templates"
+)
+
+// Mode is how wnm runs its nodes, which decides where and for whom their services are written.
+type Mode string
+
+const (
+	// ModeSudo is wnm running as root: nodes are system services (systemd system units,
+	// launchd daemons) that run as [Node.User].
+	ModeSudo Mode = "sudo"
+	// ModeUser is wnm running as an ordinary user: nodes are that user's services (systemd user
+	// units, launchd agents) and [Node.User] is ignored.
+	ModeUser Mode = "user"
+)
+
+func (m Mode) check() error {
+	if m != ModeSudo && m != ModeUser {
+		return fmt.Errorf("mode %q: want sudo or user", string(m))
+	}
+	return nil
+}
+
+// userName matches the account names systemd accepts without a warning (its strict rules):
+// a letter or underscore, then up to 30 letters, digits, underscores and dashes.
+var userName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,30}$`)
+
+// checkRender refuses a node that no renderer can carry: everything [Node.Check] refuses, plus
+// environment names that are not NAME (letter or underscore, then letters, digits, underscores),
+// values that are not valid UTF-8, and, in sudo mode, an account name systemd would not take.
+func checkRender(n Node, mode Mode) error {
+	if err := mode.check(); err != nil {
+		return fmt.Errorf("node %d: %w", n.ID, err)
+	}
+	if err := n.Check(); err != nil {
+		return err
+	}
+	if n.ID < 0 {
+		return fmt.Errorf("node %d: negative id", n.ID)
+	}
+	for _, kv := range n.Env {
+		if _, err := templates.SystemdEnv(kv[0], kv[1]); err != nil {
+			return fmt.Errorf("node %d: environment: %w", n.ID, err)
+		}
+	}
+	for _, a := range n.Args() {
+		if _, err := templates.SystemdExecArg(a); err != nil {
+			return fmt.Errorf("node %d: %w", n.ID, err)
+		}
+	}
+	if mode == ModeSudo && n.User != "" && !userName.MatchString(n.User) {
+		return fmt.Errorf("node %d: user name %q is not a letter or underscore followed by up to 30 letters, digits, underscores or dashes", n.ID, n.User)
+	}
+	return nil
+}

@@ -1,0 +1,497 @@
+// Package systemd is the [units.Manager] that runs each antnode as a systemd service,
+// antnode0001.service and so on (the names anm and wnm-python use), as system units in sudo mode
+// and user units in user mode. It owns the node unit files in its unit dir and talks to systemd
+// through go-systemd's D-Bus API, falling back to running systemctl when no bus can be reached.
+// It also reads units other tools wrote ([ParseUnit], [ScanUnits]) and checks user-mode lingering
+// ([EnsureLinger]).
+//
+// Units are rendered by package gen; this package never writes unit text itself. It must not
+// decide anything, touch the firewall, parse metrics, or delete a node's directories.
+//
+// See systemd.service(5), systemd.unit(5) and org.freedesktop.systemd1(5).
+package systemd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/dbus"
+
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
+)
+
+// Transports: how the manager reaches systemd.
+const (
+	// TransportAuto uses D-Bus when a bus answers and systemctl otherwise.
+	TransportAuto = "auto"
+	// TransportDBus uses D-Bus only; failing to connect is an error.
+	TransportDBus = "dbus"
+	// TransportSystemctl runs systemctl for everything.
+	TransportSystemctl = "systemctl"
+)
+
+// EnvTransport names the environment variable that replaces [TransportAuto] with another
+// transport ("systemctl" in tests, where there is no bus).
+const EnvTransport = "WNM_SYSTEMD_TRANSPORT"
+
+// Default unit dirs.
+const (
+	// SystemUnitDir is where sudo mode writes units.
+	SystemUnitDir = "/etc/systemd/system"
+	// UserUnitDir is where user mode writes units, below the user's home.
+	UserUnitDir = ".config/systemd/user"
+)
+
+// dialTimeout bounds connecting to a bus, so that a socket nobody serves cannot hang a cycle.
+const dialTimeout = 5 * time.Second
+
+// Options configure a [Manager].
+type Options struct {
+	// Mode is "sudo" (system units, nodes run as gen.Node.User) or "user" (the current user's
+	// units).
+	Mode string
+	// UnitDir is where unit files go; empty means [SystemUnitDir] in sudo mode and
+	// ~/[UserUnitDir] in user mode. systemd must look there: it has to be on its unit search path.
+	UnitDir string
+	// Transport is [TransportAuto] (the default when empty), [TransportDBus] or
+	// [TransportSystemctl]. When it is auto, the environment variable [EnvTransport] may name
+	// another one.
+	Transport string
+	// Runner runs systemctl and loginctl; nil means [ExecRunner].
+	Runner Runner
+	// Dial connects to systemd over D-Bus; nil means the system bus in sudo mode (or, as root,
+	// systemd's private socket when no bus daemon runs) and the session bus in user mode. The
+	// nspawn integration tests point it at a container's bus.
+	Dial func(ctx context.Context) (*dbus.Conn, error)
+	// Logger receives debug lines about what the manager did, and the lingering warning; nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// Manager runs nodes as systemd services. It implements [units.Manager]. Its methods are safe
+// for concurrent use.
+type Manager struct {
+	mode      gen.Mode
+	unitDir   string
+	transport string
+	runner    Runner
+	dial      func(ctx context.Context) (bus, error)
+	log       *slog.Logger
+
+	mu       sync.Mutex
+	be       backend // chosen on first use
+	lingered bool    // user mode: lingering was checked
+}
+
+var _ units.Manager = (*Manager)(nil)
+
+// New returns a systemd manager. It fails on an unknown mode or transport, or a relative unit
+// dir. It does not connect to systemd: the first method that needs systemd does.
+func New(o Options) (*Manager, error) {
+	m := &Manager{mode: gen.Mode(o.Mode), unitDir: o.UnitDir, transport: o.Transport, runner: o.Runner, log: o.Logger}
+	if m.mode != gen.ModeSudo && m.mode != gen.ModeUser {
+		return nil, fmt.Errorf("systemd mode %q: want user or sudo", o.Mode)
+	}
+	if m.transport == "" {
+		m.transport = TransportAuto
+	}
+	if env := os.Getenv(EnvTransport); m.transport == TransportAuto && env != "" {
+		m.transport = env
+	}
+	switch m.transport {
+	case TransportAuto, TransportDBus, TransportSystemctl:
+	default:
+		return nil, fmt.Errorf("systemd transport %q: want auto, dbus or systemctl", m.transport)
+	}
+	if m.unitDir == "" {
+		m.unitDir = SystemUnitDir
+		if m.mode == gen.ModeUser {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return nil, fmt.Errorf("systemd user unit dir: %w", err)
+			}
+			m.unitDir = filepath.Join(home, UserUnitDir)
+		}
+	}
+	if !filepath.IsAbs(m.unitDir) {
+		return nil, fmt.Errorf("systemd unit dir %q is not an absolute path", m.unitDir)
+	}
+	m.unitDir = filepath.Clean(m.unitDir)
+	if m.runner == nil {
+		m.runner = ExecRunner()
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	m.dial = func(ctx context.Context) (bus, error) {
+		if o.Dial != nil {
+			return notNil(o.Dial(ctx))
+		}
+		return dialDefault(ctx, m.mode == gen.ModeUser)
+	}
+	return m, nil
+}
+
+// notNil turns a nil *dbus.Conn into a nil bus, so that a failed dial is never a usable value.
+func notNil(c *dbus.Conn, err error) (bus, error) {
+	if err != nil || c == nil {
+		if err == nil {
+			err = errors.New("dial returned no connection")
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// dialDefault connects to the bus systemd serves for the mode.
+func dialDefault(ctx context.Context, user bool) (bus, error) {
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	if user {
+		return notNil(dbus.NewUserConnectionContext(ctx))
+	}
+	c, err := notNil(dbus.NewSystemConnectionContext(ctx))
+	if err != nil && os.Geteuid() == 0 {
+		if c2, err2 := notNil(dbus.NewSystemdConnectionContext(ctx)); err2 == nil {
+			return c2, nil
+		}
+	}
+	return c, err
+}
+
+// Name returns "systemd+sudo" or "systemd+user".
+func (m *Manager) Name() string { return "systemd+" + string(m.mode) }
+
+// UnitDir returns the directory the manager writes unit files to.
+func (m *Manager) UnitDir() string { return m.unitDir }
+
+// Close releases the D-Bus connection, if one was made. The manager may be used again after
+// Close; it then connects anew.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.be != nil {
+		m.be.close()
+		m.be = nil
+	}
+}
+
+// backend returns the transport to systemd, choosing it on first use.
+func (m *Manager) backend(ctx context.Context) (backend, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.be != nil {
+		return m.be, nil
+	}
+	sc := systemctlBackend{r: m.runner, user: m.mode == gen.ModeUser}
+	if m.transport == TransportSystemctl {
+		m.be = sc
+		return m.be, nil
+	}
+	conn, err := m.dial(ctx)
+	switch {
+	case err == nil:
+		m.be = dbusBackend{conn: conn}
+		m.log.Debug("systemd over D-Bus", "mode", string(m.mode))
+	case m.transport == TransportDBus:
+		return nil, fmt.Errorf("connect to systemd over D-Bus: %w", err)
+	default:
+		m.be = sc
+		m.log.Debug("no D-Bus, falling back to systemctl", "mode", string(m.mode), "err", err)
+	}
+	return m.be, nil
+}
+
+// unitPath returns the path of node id's unit file.
+func (m *Manager) unitPath(id int) string { return filepath.Join(m.unitDir, gen.UnitName(id)) }
+
+// render checks the node and renders its unit.
+func (m *Manager) render(n gen.Node) ([]byte, error) {
+	return gen.SystemdUnit(n, m.mode)
+}
+
+// Create writes the node's unit file (atomically, and only when its content changed), reloads
+// systemd once if it changed, and enables the unit so that it starts at boot. In sudo mode it
+// first makes the node's root dir, binary and log dir belong to the node's account (creating the
+// log dir if needed), since the node writes its data and replaces its own binary when it
+// upgrades itself. In user mode it checks lingering once and logs the command to run when it is
+// off. A node that cannot be rendered safely is refused and no file is touched.
+func (m *Manager) Create(ctx context.Context, n gen.Node) error {
+	if _, err := m.install(ctx, n, true); err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	if m.mode == gen.ModeUser {
+		m.checkLinger(ctx)
+	}
+	return nil
+}
+
+// install renders and writes the unit, reloads systemd if the file changed, and enables it when
+// enable is set or the file changed. It reports whether the file changed.
+func (m *Manager) install(ctx context.Context, n gen.Node, enable bool) (bool, error) {
+	text, err := m.render(n)
+	if err != nil {
+		return false, err
+	}
+	owner, err := m.owner(n)
+	if err != nil {
+		return false, err
+	}
+	if owner != nil {
+		if err := own(n, owner); err != nil {
+			return false, err
+		}
+	}
+	if err := os.MkdirAll(m.unitDir, 0o755); err != nil {
+		return false, fmt.Errorf("node %d: unit dir: %w", n.ID, err)
+	}
+	unit := gen.UnitName(n.ID)
+	changed, err := units.WriteFile(m.unitPath(n.ID), text, 0o644)
+	if err != nil {
+		return false, fmt.Errorf("node %d: %w", n.ID, err)
+	}
+	be, err := m.backend(ctx)
+	if err != nil {
+		return changed, fmt.Errorf("node %d: %w", n.ID, err)
+	}
+	if changed {
+		m.log.Debug("unit written", "node", n.ID, "unit", unit)
+		if err := be.reload(ctx); err != nil {
+			return changed, fmt.Errorf("node %d: %w", n.ID, err)
+		}
+	}
+	if enable || changed {
+		if err := be.enable(ctx, unit); err != nil {
+			return changed, fmt.Errorf("node %d: %w", n.ID, err)
+		}
+	}
+	return changed, nil
+}
+
+// checkLinger runs [EnsureLinger] for the current user once per manager and logs a warning with
+// the command to run when lingering stays off.
+func (m *Manager) checkLinger(ctx context.Context) {
+	m.mu.Lock()
+	done := m.lingered
+	m.lingered = true
+	m.mu.Unlock()
+	if done {
+		return
+	}
+	on, hint, err := EnsureLinger(ctx, m.runner, "")
+	if !on {
+		m.log.Warn("user units stop at logout and do not start at boot until lingering is enabled", "run", hint, "err", err)
+	}
+}
+
+// Start starts the node's unit; a running node is success. It first brings the unit file up to
+// date with the node (rewriting it, reloading systemd and re-enabling the unit only if it
+// changed), so a node always starts with the command line wnm would write today.
+func (m *Manager) Start(ctx context.Context, n gen.Node) error {
+	if _, err := m.install(ctx, n, false); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	be, err := m.backend(ctx)
+	if err != nil {
+		return fmt.Errorf("start node %d: %w", n.ID, err)
+	}
+	if err := be.start(ctx, gen.UnitName(n.ID)); err != nil {
+		return fmt.Errorf("start node %d: %w", n.ID, err)
+	}
+	m.log.Debug("node started", "node", n.ID, "unit", gen.UnitName(n.ID), "via", be.name())
+	return nil
+}
+
+// Stop stops the node's unit and waits until systemd reports it stopped. A unit that is not
+// running, or not loaded at all, is success.
+func (m *Manager) Stop(ctx context.Context, n gen.Node) error {
+	if err := n.Check(); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	if err := m.stop(ctx, n.ID); err != nil {
+		return fmt.Errorf("stop node %d: %w", n.ID, err)
+	}
+	return nil
+}
+
+func (m *Manager) stop(ctx context.Context, id int) error {
+	be, err := m.backend(ctx)
+	if err != nil {
+		return err
+	}
+	unit := gen.UnitName(id)
+	if p, err := be.props(ctx, unit); err == nil && p.stopped() {
+		return nil
+	}
+	if err := be.stop(ctx, unit); err != nil {
+		// A unit that went away meanwhile, or was never loaded, is stopped all the same.
+		if p, perr := be.props(ctx, unit); perr == nil && p.stopped() {
+			return nil
+		}
+		return err
+	}
+	m.log.Debug("node stopped", "node", id, "unit", unit, "via", be.name())
+	return nil
+}
+
+// Remove stops the node, disables its unit, deletes the unit file and reloads systemd. Each step
+// is skipped when there is nothing to do, so removing a removed node is success. The node's
+// directories are left alone.
+func (m *Manager) Remove(ctx context.Context, n gen.Node) error {
+	if err := n.Check(); err != nil {
+		return fmt.Errorf("remove: %w", err)
+	}
+	if err := m.stop(ctx, n.ID); err != nil {
+		return fmt.Errorf("remove node %d: %w", n.ID, err)
+	}
+	be, err := m.backend(ctx)
+	if err != nil {
+		return fmt.Errorf("remove node %d: %w", n.ID, err)
+	}
+	path, unit := m.unitPath(n.ID), gen.UnitName(n.ID)
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() {
+		if err := be.disable(ctx, unit); err != nil {
+			return fmt.Errorf("remove node %d: %w", n.ID, err)
+		}
+	}
+	removed, err := units.Remove(path)
+	if err != nil {
+		return fmt.Errorf("remove node %d: %w", n.ID, err)
+	}
+	if removed {
+		if err := be.reload(ctx); err != nil {
+			return fmt.Errorf("remove node %d: %w", n.ID, err)
+		}
+		m.log.Debug("unit removed", "node", n.ID, "unit", unit)
+	}
+	return nil
+}
+
+// Status reports the node's state from the unit's ActiveState and SubState, with its MainPID.
+func (m *Manager) Status(ctx context.Context, n gen.Node) (units.Status, error) {
+	if err := n.Check(); err != nil {
+		return units.Status{}, fmt.Errorf("status: %w", err)
+	}
+	be, err := m.backend(ctx)
+	if err != nil {
+		return units.Status{State: units.Unknown, Detail: err.Error()}, fmt.Errorf("status of node %d: %w", n.ID, err)
+	}
+	p, err := be.props(ctx, gen.UnitName(n.ID))
+	if err != nil {
+		return units.Status{State: units.Unknown, Detail: err.Error()}, fmt.Errorf("status of node %d: %w", n.ID, err)
+	}
+	return statusOf(p), nil
+}
+
+// statusOf maps a unit's properties to a node state. A main process that runs (active, or still
+// activating or deactivating with a MainPID) is Running; a unit that is inactive, failed, not
+// loaded, or waiting to be restarted (activating/auto-restart) is Stopped.
+func statusOf(p props) units.Status {
+	detail := fmt.Sprintf("%s (%s)", p.ActiveState, p.SubState)
+	if p.MainPID > 0 {
+		detail += ", pid " + strconv.Itoa(p.MainPID)
+	}
+	if p.LoadState != "loaded" && p.LoadState != "" {
+		detail = "unit " + p.LoadState + ", " + detail
+	}
+	switch p.ActiveState {
+	case "active", "reloading", "activating", "deactivating":
+		if p.MainPID > 0 {
+			return units.Status{State: units.Running, PID: p.MainPID, Detail: detail}
+		}
+		if p.ActiveState == "active" || p.ActiveState == "reloading" {
+			return units.Status{State: units.Unknown, Detail: detail + ": active without a main process"}
+		}
+		return units.Status{State: units.Stopped, Detail: detail}
+	case "inactive", "failed":
+		return units.Status{State: units.Stopped, Detail: detail}
+	}
+	return units.Status{State: units.Unknown, Detail: detail}
+}
+
+// unitFile matches the node unit names anm (3 and 4 digits) and wnm write.
+var unitFile = regexp.MustCompile(`^antnode([0-9]+)\.service$`)
+
+// Discover returns the ids of the node units in the unit dir (antnode<digits>.service files),
+// sorted and without repeats. A missing unit dir holds no nodes.
+func (m *Manager) Discover(_ context.Context) ([]int, error) {
+	entries, err := os.ReadDir(m.unitDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("discover: %w", err)
+	}
+	var ids []int
+	for _, e := range entries {
+		id, ok := unitID(e.Name())
+		if ok && e.Type().IsRegular() {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
+
+// unitID returns the node id in a unit file name.
+func unitID(name string) (int, bool) {
+	sub := unitFile.FindStringSubmatch(name)
+	if sub == nil {
+		return 0, false
+	}
+	id, err := strconv.Atoi(sub[1])
+	return id, err == nil
+}
+
+// account is a node's account in sudo mode.
+type account struct {
+	name     string
+	uid, gid int
+}
+
+// owner returns the account the node's files must belong to: the node's user in sudo mode when
+// wnm runs as root, or nil when there is nothing to change. An account that does not exist is an
+// error, since systemd could not start the unit.
+func (m *Manager) owner(n gen.Node) (*account, error) {
+	if m.mode != gen.ModeSudo || n.User == "" {
+		return nil, nil
+	}
+	u, err := user.Lookup(n.User)
+	if err != nil {
+		return nil, fmt.Errorf("node %d: user %q: %w", n.ID, n.User, err)
+	}
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("node %d: user %q: %w", n.ID, n.User, err)
+	}
+	return &account{name: n.User, uid: uid, gid: gid}, nil
+}
+
+// own gives the node's root dir, binary and log dir (created if missing) to a.
+func own(n gen.Node, a *account) error {
+	if err := os.MkdirAll(n.LogDir, 0o755); err != nil {
+		return fmt.Errorf("node %d: log dir: %w", n.ID, err)
+	}
+	for _, p := range []string{n.RootDir, n.Binary, n.LogDir} {
+		if err := os.Lchown(p, a.uid, a.gid); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("node %d: give %s to %s: %w", n.ID, p, a.name, err)
+		}
+	}
+	return nil
+}
