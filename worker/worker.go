@@ -155,7 +155,7 @@ func persistChanges(ctx context.Context, o Options) error {
 
 type cycle struct {
 	Options
-	start   time.Time
+	start    time.Time
 	machine  store.Machine
 	nodes    map[int]store.Node
 	versions *survey.VersionCache
