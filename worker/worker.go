@@ -179,6 +179,7 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 	}
 	if !c.Config.DryRun {
 		c.reconcile(ctx)
+		c.adopt(ctx)
 	}
 	obs := c.observe(ctx)
 	plan := decide.Next(c.input(obs))

@@ -1,0 +1,112 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wnm-project/wnm/units/systemd"
+	"github.com/wnm-project/wnm/worker/config"
+	"github.com/wnm-project/wnm/worker/store"
+)
+
+// anmUnit is a unit as anm writes it (peers.md §1.4).
+const anmUnit = `[Unit]
+Description=antnode%[1]s
+[Service]
+User=ant
+Environment="ANT_LOG=ant_evm=error"
+ExecStart=%[2]s/antnode%[1]s/antnode --no-upnp --bootstrap-cache-dir /var/antctl/bootstrap-cache --root-dir %[2]s/antnode%[1]s --port 55%[3]s --enable-metrics-server --metrics-server-port 13%[3]s --log-output-dest /var/log/antnode/antnode%[1]s --max-log-files 1 --max-archived-log-files 1 --rewards-address %[4]s evm-arbitrum-one
+Restart=always
+#RestartSec=300
+`
+
+func TestAdoptAnmUnits(t *testing.T) {
+	dir := t.TempDir()
+	unitDir := filepath.Join(dir, "etc/systemd/system")
+	services := filepath.Join(dir, "var/antctl/services")
+	if err := os.MkdirAll(unitDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wallets := map[string]string{"0001": "0x00455d78f850b0358E8cea5be24d415E01E107CF", "0002": testAddr}
+	for name, w := range wallets {
+		unit := strings.NewReplacer("%[1]s", name, "%[2]s", services, "%[3]s", name[1:], "%[4]s", w).Replace(anmUnit)
+		if err := os.WriteFile(filepath.Join(unitDir, "antnode"+name+".service"), []byte(unit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(services, "antnode0002"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keyTime := time.Unix(1_800_000_000, 0)
+	if err := os.WriteFile(filepath.Join(services, "antnode0002", "secret-key"), []byte("k"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(filepath.Join(services, "antnode0002", "secret-key"), keyTime, keyTime)
+	// A three-digit unit from anm's 2024 era is not wnm's naming, and a broken unit is reported: both are left alone.
+	os.WriteFile(filepath.Join(unitDir, "antnode007.service"), []byte(strings.NewReplacer("%[1]s", "007", "%[2]s", services, "%[3]s", "007", "%[4]s", testAddr).Replace(anmUnit)), 0o644)
+	broken := []byte("[Service]\nExecStart=/bin/true --what\n")
+	os.WriteFile(filepath.Join(unitDir, "antnode0009.service"), broken, 0o644)
+
+	plat := config.Platform{OS: "linux", Mode: config.ModeSudo, Home: dir, CPUCount: 2}
+	cfg := config.Defaults(plat)
+	cfg.RewardsAddress, cfg.ProcessManager, cfg.DBPath = testAddr, "systemd+sudo", filepath.Join(dir, "colony.db")
+	st, err := store.Create(context.Background(), cfg.DBPath, MachineFromConfig(cfg, 2, time.Unix(1, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := systemd.New(systemd.Options{Mode: "sudo", UnitDir: unitDir, Transport: systemd.TransportSystemctl,
+		Runner: systemd.RunnerFunc(func(ctx context.Context, argv []string) ([]byte, error) {
+			t.Errorf("adoption ran %q", argv)
+			return nil, nil
+		})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_900_000_000, 0)
+	c := &cycle{Options: Options{Store: st, Config: cfg, Platform: plat, Manager: m, Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, start: now}
+	if err := c.load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.adopt(context.Background())
+
+	nodes, err := st.Nodes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		ID                int
+		Service, RootDir  string
+		Port, MetricsPort int
+		Wallet, User, Env string
+		Age               int64
+	}
+	var got []row
+	for _, n := range nodes {
+		got = append(got, row{n.ID, n.Service, n.RootDir, n.Port, n.MetricsPort, n.Wallet, n.User, n.Environment, n.Age})
+	}
+	want := []row{
+		{1, "antnode0001.service", services + "/antnode0001", 55001, 13001, wallets["0001"], "ant", "ANT_LOG=ant_evm=error", now.Unix()},
+		{2, "antnode0002.service", services + "/antnode0002", 55002, 13002, wallets["0002"], "ant", "ANT_LOG=ant_evm=error", keyTime.Unix()},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("adopted rows (-want +got):\n%s", d)
+	}
+	if b, _ := os.ReadFile(filepath.Join(unitDir, "antnode0009.service")); string(b) != string(broken) {
+		t.Error("the unparseable unit was rewritten")
+	}
+	// Adopting again adds nothing.
+	c.adopt(context.Background())
+	if again, _ := st.Nodes(context.Background()); len(again) != 2 {
+		t.Errorf("second adoption: %d rows", len(again))
+	}
+}
