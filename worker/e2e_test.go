@@ -350,6 +350,29 @@ func TestFleetGrowsToCapWithinLimits(t *testing.T) {
 	if got := kinds(f.cycle(61*time.Second, nil)); got != "survey" {
 		t.Errorf("full fleet cycle = %s, want survey", got)
 	}
+	// Every cycle is in the history, newest first, with its plan, results and status changes.
+	cycles, err := f.st.Cycles(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cycles) < 5 {
+		t.Fatalf("%d cycles recorded", len(cycles))
+	}
+	first := cycles[len(cycles)-1]
+	if !strings.Contains(string(first.Plan), `"kind":"add"`) || !strings.Contains(string(first.Plan), `"reason":"add new node (1/1)"`) ||
+		!strings.Contains(string(first.Results), `"ok":true`) || first.NodeCount != 0 || first.CPUPercent != 10 {
+		t.Errorf("first cycle row: plan %s results %s nodes %d cpu %v", first.Plan, first.Results, first.NodeCount, first.CPUPercent)
+	}
+	if !strings.Contains(string(cycles[0].Plan), `"kind":"survey"`) || cycles[0].NodeCount != 3 {
+		t.Errorf("last cycle row: plan %s nodes %d", cycles[0].Plan, cycles[0].NodeCount)
+	}
+	var sawChange bool
+	for _, c := range cycles {
+		sawChange = sawChange || strings.Contains(string(c.Changes), `"to":"RUNNING"`)
+	}
+	if !sawChange {
+		t.Error("no cycle recorded a node becoming RUNNING")
+	}
 }
 
 func TestLoweringCapRemovesYoungest(t *testing.T) {
