@@ -70,6 +70,24 @@ const (
 	stateVersions = "version_cache"
 )
 
+// InstalledVersions returns the version of each node binary as the last cycle's `--version` cache
+// recorded it, by binary path. It reads only the store.
+func InstalledVersions(ctx context.Context, st *store.Store) map[string]string {
+	out := map[string]string{}
+	b, ok, err := st.State(ctx, stateVersions)
+	if err != nil || !ok {
+		return out
+	}
+	var vc survey.VersionCache
+	if json.Unmarshal(b, &vc) != nil {
+		return out
+	}
+	for path, e := range vc.Entries {
+		out[path] = e.Version
+	}
+	return out
+}
+
 // Result is what one cycle did, as the cycle table records it.
 type Result struct {
 	Plan    decide.Plan

@@ -7,8 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/store"
-	"github.com/wnm-project/wnm/worker/survey"
 )
 
 type statusCmd struct{}
@@ -51,7 +51,7 @@ func (statusCmd) Run(s *session) error {
 	if err != nil {
 		return err
 	}
-	installed := installedVersions(ctx, st.st)
+	installed := worker.InstalledVersions(ctx, st.st)
 	rows := make([]statusRow, 0, len(nodes))
 	for _, n := range nodes {
 		rows = append(rows, statusRow{
@@ -114,22 +114,4 @@ func duration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 	}
-}
-
-// installedVersions returns the version of each node binary as the last cycle's `--version` cache
-// recorded it (the cycle runs the binaries; status only reads).
-func installedVersions(ctx context.Context, st *store.Store) map[string]string {
-	out := map[string]string{}
-	b, ok, err := st.State(ctx, "version_cache")
-	if err != nil || !ok {
-		return out
-	}
-	var vc survey.VersionCache
-	if json.Unmarshal(b, &vc) != nil {
-		return out
-	}
-	for path, e := range vc.Entries {
-		out[path] = e.Version
-	}
-	return out
 }
