@@ -98,7 +98,7 @@ func BenchmarkSurvey1000Hung10(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/survey")
 }
 
-// TestSurveyTenPercentHung: with 100 of 1,000 endpoints hung and a 1 s
+// TestSurveyTenPercentHung: with 100 of 1,000 endpoints hung and a 2 s
 // request timeout, the hung nodes add about one timeout to the survey, not
 // one per node per slot (which would be over three seconds with 32 slots),
 // because a node that has not answered within StallAfter gives up its slot.
@@ -111,7 +111,8 @@ func TestSurveyTenPercentHung(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 1,000 servers")
 	}
-	const timeout = time.Second
+	// 2 s rather than 1 s: a healthy node on a loaded machine must not miss it.
+	const timeout = 2 * time.Second
 	isHung := func(i int) bool { return i%10 == 5 }
 	targets := fleet(t, 1000, isHung)
 	var healthy []Target
@@ -140,7 +141,7 @@ func TestSurveyTenPercentHung(t *testing.T) {
 	up, down := 0, 0
 	for i, n := range obs.Nodes {
 		switch {
-		case isHung(i) && !n.Up && strings.Contains(n.Error, "no answer within 1s"):
+		case isHung(i) && !n.Up && strings.Contains(n.Error, "no answer within 2s"):
 			down++
 		case !isHung(i) && n.Up:
 			up++
