@@ -155,10 +155,28 @@ func notNil(c *dbus.Conn, err error) (bus, error) {
 	return c, nil
 }
 
-// dialDefault connects to the bus systemd serves for the mode.
-func dialDefault(ctx context.Context, user bool) (bus, error) {
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	defer cancel()
+// dialDefault connects to the bus systemd serves for the mode. go-systemd closes a connection when
+// the context it was dialled with ends, so the connection gets a context of its own, cancelled
+// only if the dial does not finish within dialTimeout; the caller's context (one action's) must
+// not end it.
+func dialDefault(_ context.Context, user bool) (bus, error) {
+	life, cancel := context.WithCancel(context.Background())
+	timer := time.AfterFunc(dialTimeout, cancel)
+	c, err := dialBus(life, user)
+	if !timer.Stop() {
+		if err == nil {
+			c.Close()
+		}
+		return nil, fmt.Errorf("connect to systemd over D-Bus: no answer within %v", dialTimeout)
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return c, nil
+}
+
+func dialBus(ctx context.Context, user bool) (bus, error) {
 	if user {
 		return notNil(dbus.NewUserConnectionContext(ctx))
 	}
