@@ -119,9 +119,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return e.main(args)
 }
 
-func (e *env) main(args []string) (code int) {
-	var c cli
-	parser, err := kong.New(&c,
+// newParser builds the command tree over c, writing to e's streams.
+func newParser(e *env, c *cli) (*kong.Kong, error) {
+	return kong.New(c,
 		kong.Name("wnm"),
 		kong.Description("wnm keeps a fleet of Autonomi antnode processes at the size this machine can carry.\n\n"+
 			"Settings are read, highest first, from the command line, the environment (WNM_<NAME>, or the bare "+
@@ -140,6 +140,11 @@ func (e *env) main(args []string) (code int) {
 			{Key: "compatibility", Title: "wnm-python compatibility:"},
 		}),
 	)
+}
+
+func (e *env) main(args []string) (code int) {
+	var c cli
+	parser, err := newParser(e, &c)
 	if err != nil {
 		panic(err) // the command tree itself is wrong: a programming error
 	}
@@ -241,31 +246,9 @@ func helpVars(p config.Platform) kong.Vars {
 
 // logger builds the run's logger from --loglevel and -q.
 func (s *session) logger() *slog.Logger {
-	if s.log != nil {
-		return s.log
+	if s.log == nil {
+		s.log = newLogger(s)
 	}
-	level := slog.LevelInfo
-	raw := s.cli.flagValues()["loglevel"]
-	if raw == "" {
-		for _, k := range []string{"WNM_LOGLEVEL", "LOGLEVEL"} {
-			if v := s.getenv(k); v != "" {
-				raw = v
-				break
-			}
-		}
-	}
-	switch strings.ToUpper(raw) {
-	case "DEBUG":
-		level = slog.LevelDebug
-	case "WARNING", "WARN":
-		level = slog.LevelWarn
-	case "ERROR", "CRITICAL":
-		level = slog.LevelError
-	}
-	if s.cli.Quiet {
-		level = slog.LevelError
-	}
-	s.log = slog.New(slog.NewTextHandler(s.env.stderr, &slog.HandlerOptions{Level: level}))
 	return s.log
 }
 

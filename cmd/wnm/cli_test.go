@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,8 +16,8 @@ import (
 func parser(t *testing.T) *kong.Kong {
 	t.Helper()
 	var c cli
-	e := &env{home: "/home/u", goos: "linux"}
-	k, err := kong.New(&c, kong.Vars(helpVars(e.platform(config.ModeUser))), kong.Exit(func(int) { t.Fatal("exit") }))
+	e := &env{stdout: io.Discard, stderr: io.Discard, home: "/home/u", goos: "linux"}
+	k, err := newParser(e, &c)
 	if err != nil {
 		t.Fatal(err)
 	}

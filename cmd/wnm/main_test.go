@@ -11,6 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/wnm-project/wnm/testenv/fakes"
 	"github.com/wnm-project/wnm/worker/lock"
 )
 
@@ -18,7 +19,11 @@ var update = flag.Bool("update", false, "rewrite the expected sections of testsc
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"wnm": func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
+		"wnm":       func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
+		"systemctl": fakes.SystemctlMain,
+		"launchctl": fakes.LaunchctlMain,
+		"crontab":   fakes.CrontabMain,
+		"loginctl":  fakes.LoginctlMain,
 	})
 }
 
@@ -33,6 +38,16 @@ func TestScripts(t *testing.T) {
 			e.Setenv("HOME", home)
 			e.Setenv("DB", filepath.Join(home, ".local/share/autonomi/colony.db"))
 			e.Setenv("ADDR", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
+			// install and uninstall write under $WORK/root, never the host; the fake service
+			// managers record their calls in calls.log and keep their state in fakestate.
+			e.Setenv("WNM_ROOT", filepath.Join(e.WorkDir, "root"))
+			e.Setenv(fakes.EnvLog, filepath.Join(e.WorkDir, "calls.log"))
+			state := filepath.Join(e.WorkDir, "fakestate")
+			e.Setenv(fakes.EnvState, state)
+			e.Defer(func() { _ = fakes.KillAll(state) })
+			e.Setenv("USER", "alice")
+			e.Setenv("LOGNAME", "alice")
+			e.Setenv("UID", strconv.Itoa(os.Getuid())) // launchctl's gui/<uid> domain
 			return os.MkdirAll(home, 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

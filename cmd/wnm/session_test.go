@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/config"
+)
+
+// TestMode follows wnm-python's mode detection (upstream-behaviour §2.1): an explicit
+// process_manager, then the one recorded in an existing database, then root means sudo.
+func TestMode(t *testing.T) {
+	home := t.TempDir()
+	// A database in the user location that records a sudo manager.
+	probe := filepath.Join(home, "probe.db")
+	c := config.Defaults(config.Platform{OS: "linux", Mode: config.ModeUser, Home: home, CPUCount: 1})
+	c.RewardsAddress, c.ProcessManager = "faucet", "setsid+sudo"
+	st, err := worker.CreateStore(context.Background(), probe, worker.MachineFromConfig(c, 1, time.Unix(1, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	tests := []struct {
+		name    string
+		args    []string
+		environ []string
+		euid    int
+		want    config.Mode
+	}{
+		{"user by default", nil, nil, 1000, config.ModeUser},
+		{"root means sudo", nil, nil, 0, config.ModeSudo},
+		{"flag wins over root", []string{"--process_manager", "setsid+user"}, nil, 0, config.ModeUser},
+		{"env", nil, []string{"PROCESS_MANAGER=systemd+sudo"}, 1000, config.ModeSudo},
+		{"WNM_ env", nil, []string{"WNM_PROCESS_MANAGER=launchd+user"}, 0, config.ModeUser},
+		{"database records sudo", []string{"--dbpath", probe}, nil, 1000, config.ModeSudo},
+		{"flag wins over database", []string{"--dbpath", probe, "--process_manager", "setsid+user"}, nil, 1000, config.ModeUser},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &env{stdout: io.Discard, stderr: io.Discard, environ: tc.environ, home: home, goos: "linux", euid: tc.euid, now: time.Now}
+			var c cli
+			p, err := newParser(e, &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Parse(append([]string{"status"}, tc.args...)); err != nil {
+				t.Fatal(err)
+			}
+			s := &session{env: e, cli: &c}
+			got, err := s.mode(context.Background())
+			if err != nil || got != tc.want {
+				t.Errorf("mode = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
