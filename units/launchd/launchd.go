@@ -183,7 +183,7 @@ var (
 
 // inspect runs launchctl print on the node's job.
 func (m *Manager) inspect(ctx context.Context, id int) (job, error) {
-	out, err := run(ctx, m.runner, "launchctl", "print", m.target(id))
+	out, err := runCmd(ctx, m.runner, "launchctl", "print", m.target(id))
 	if err != nil {
 		if exitCode(err) == exitNotFound {
 			return job{}, nil
@@ -224,7 +224,7 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 		m.log.Debug("node already running", "node", n.ID, "pid", j.pid)
 		return nil
 	case j.loaded && !changed:
-		if _, err := run(ctx, m.runner, "launchctl", "kickstart", "-k", m.target(n.ID)); err != nil {
+		if _, err := runCmd(ctx, m.runner, "launchctl", "kickstart", "-k", m.target(n.ID)); err != nil {
 			return fmt.Errorf("start node %d: %w", n.ID, err)
 		}
 		return nil
@@ -233,7 +233,7 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 			return fmt.Errorf("start node %d: %w", n.ID, err)
 		}
 	}
-	if _, err := run(ctx, m.runner, "launchctl", "bootstrap", m.domain, m.plistPath(n.ID)); err != nil {
+	if _, err := runCmd(ctx, m.runner, "launchctl", "bootstrap", m.domain, m.plistPath(n.ID)); err != nil {
 		return fmt.Errorf("start node %d: %w", n.ID, err)
 	}
 	m.log.Debug("node started", "node", n.ID, "target", m.target(n.ID))
@@ -242,7 +242,7 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 
 // bootout unloads the job, which stops its process; a job that is not loaded is success.
 func (m *Manager) bootout(ctx context.Context, id int) error {
-	if _, err := run(ctx, m.runner, "launchctl", "bootout", m.target(id)); err != nil {
+	if _, err := runCmd(ctx, m.runner, "launchctl", "bootout", m.target(id)); err != nil {
 		if j, perr := m.inspect(ctx, id); perr == nil && !j.loaded {
 			return nil
 		}

@@ -152,7 +152,7 @@ func (b systemctlBackend) systemctl(ctx context.Context, args ...string) ([]byte
 	if b.user {
 		argv = append(argv, "--user")
 	}
-	return run(ctx, b.r, append(argv, args...)...)
+	return runCmd(ctx, b.r, append(argv, args...)...)
 }
 
 func (b systemctlBackend) reload(ctx context.Context) error {

@@ -57,7 +57,7 @@ func EnsureLinger(ctx context.Context, r Runner, name string) (enabled bool, hin
 	if r == nil {
 		r = ExecRunner()
 	}
-	if _, err := run(ctx, r, "loginctl", "enable-linger", name); err != nil {
+	if _, err := runCmd(ctx, r, "loginctl", "enable-linger", name); err != nil {
 		return false, hint, fmt.Errorf("enable lingering for %s: %w", name, err)
 	}
 	return true, "", nil

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -364,68 +362,5 @@ func TestNodeComment(t *testing.T) {
 		if got := NodeComment(id); got != want {
 			t.Errorf("NodeComment(%d) = %q, want %q", id, got, want)
 		}
-	}
-}
-
-func TestCLocaleEnv(t *testing.T) {
-	in := []string{"PATH=/usr/bin", "LANG=de_DE.UTF-8", "LANGUAGE=de:en", "LC_MESSAGES=fr_FR", "LC_ALL=de_DE", "HOME=/root", "LCX=kept"}
-	want := []string{"PATH=/usr/bin", "HOME=/root", "LCX=kept", "LC_ALL=C"}
-	if diff := cmp.Diff(want, cLocaleEnv(in)); diff != "" {
-		t.Errorf("cLocaleEnv (-want +got):\n%s", diff)
-	}
-}
-
-func TestExecRunner(t *testing.T) {
-	t.Setenv("LANG", "de_DE.UTF-8")
-	t.Setenv("LANGUAGE", "de")
-	t.Setenv("LC_MESSAGES", "de_DE.UTF-8")
-	ctx := context.Background()
-	tests := []struct {
-		name     string
-		argv     []string
-		wantOut  string
-		wantErr  bool
-		notFound bool
-	}{
-		{name: "C locale", argv: []string{"sh", "-c", `echo "$LC_ALL|$LANG|$LANGUAGE|$LC_MESSAGES"`}, wantOut: "C|||\n"},
-		{name: "arguments are not split", argv: []string{"sh", "-c", `printf '%s\n' "$@"`, "sh", "a b", "c;d"}, wantOut: "a b\nc;d\n"},
-		{name: "combined output and exit status", argv: []string{"sh", "-c", "echo out; echo err >&2; exit 3"}, wantOut: "out\nerr\n", wantErr: true},
-		{name: "missing program", argv: []string{"wnm-no-such-program"}, wantErr: true, notFound: true},
-		{name: "empty argv", argv: nil, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, err := execRunner{}.Run(ctx, tt.argv)
-			if got := string(out); got != tt.wantOut {
-				t.Errorf("Run(%q) output = %q, want %q", tt.argv, got, tt.wantOut)
-			}
-			if (err != nil) != tt.wantErr {
-				t.Errorf("Run(%q) error = %v, want error %v", tt.argv, err, tt.wantErr)
-			}
-			if errors.Is(err, exec.ErrNotFound) != tt.notFound {
-				t.Errorf("Run(%q) error = %v, want not-found %v", tt.argv, err, tt.notFound)
-			}
-		})
-	}
-}
-
-// TestLookPathSbin checks the fallback that finds ufw when cron's PATH leaves out /usr/sbin.
-func TestLookPathSbin(t *testing.T) {
-	sbin := t.TempDir()
-	tool := filepath.Join(sbin, "wnm-fake-ufw")
-	if err := os.WriteFile(tool, []byte("#!/bin/sh\necho fake\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	old := sbinDirs
-	sbinDirs = []string{filepath.Join(t.TempDir(), "missing"), sbin}
-	t.Cleanup(func() { sbinDirs = old })
-	t.Setenv("PATH", t.TempDir())
-
-	got, err := lookPath("wnm-fake-ufw")
-	if err != nil || got != tool {
-		t.Errorf("lookPath(wnm-fake-ufw) = %q, %v; want %q", got, err, tool)
-	}
-	if _, err := lookPath("wnm-no-such-program"); !errors.Is(err, exec.ErrNotFound) {
-		t.Errorf("lookPath(wnm-no-such-program) = %v, want exec.ErrNotFound", err)
 	}
 }

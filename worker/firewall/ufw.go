@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // UFW manages rules through ufw(8): `ufw allow <port>/udp comment <comment>` to open and
@@ -52,7 +54,7 @@ func NewUFW(logger *slog.Logger, opts ...Option) *UFW {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	u := &UFW{logger: logger.With("firewall", "ufw"), run: execRunner{}, timeout: DefaultTimeout}
+	u := &UFW{logger: logger.With("firewall", "ufw"), run: run.Exec(), timeout: DefaultTimeout}
 	for _, o := range opts {
 		o(u)
 	}

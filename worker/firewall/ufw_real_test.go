@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wnm-project/wnm/testenv/netns"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // ufwPaths are ufw's files, which the test replaces with private copies: the rules and ufw.conf
@@ -51,7 +52,7 @@ func testUFWInside(t *testing.T) {
 	ctx := t.Context()
 	ufw := func(args ...string) string {
 		t.Helper()
-		out, err := execRunner{}.Run(ctx, append([]string{"ufw"}, args...))
+		out, err := run.Exec().Run(ctx, append([]string{"ufw"}, args...))
 		if err != nil {
 			t.Fatalf("ufw %q: %v\n%s", args, err, out)
 		}

@@ -1,0 +1,106 @@
+// Package run is wnm's one seam for running programs: an argv in, combined output out, always
+// without a shell and in the C locale, with errors that carry the argv and the output. The service
+// managers, the firewall and the installer run commands only through a [Runner], so tests replace
+// it to record or fake what would run.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Runner runs one command given as an argument vector (argv[0] is the program, looked up on PATH
+// and then in the sbin directories) and returns its combined stdout and stderr. err is nil when the
+// command exited 0; when it ran and failed, err has an ExitCode() int method; a program that cannot
+// be found gives an error wrapping [exec.ErrNotFound].
+type Runner interface {
+	Run(ctx context.Context, argv []string) (out []byte, err error)
+}
+
+// Func adapts a function to a [Runner].
+type Func func(ctx context.Context, argv []string) ([]byte, error)
+
+// Run calls f.
+func (f Func) Run(ctx context.Context, argv []string) ([]byte, error) { return f(ctx, argv) }
+
+// Exec returns the real [Runner].
+func Exec() Runner { return execRunner{} }
+
+type execRunner struct{}
+
+func (execRunner) Run(ctx context.Context, argv []string) ([]byte, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("run: empty argv")
+	}
+	path, err := LookPath(argv[0])
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, path, argv[1:]...)
+	cmd.Env = CLocale(os.Environ())
+	return cmd.CombinedOutput()
+}
+
+// sbinDirs are searched after PATH: cron runs jobs with PATH=/usr/bin:/bin, which hides ufw,
+// loginctl's friends and other administration tools in /usr/sbin.
+var sbinDirs = []string{"/usr/local/sbin", "/usr/sbin", "/sbin"}
+
+// LookPath finds name on PATH, then in the sbin directories.
+func LookPath(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err == nil || strings.ContainsRune(name, filepath.Separator) {
+		return path, err
+	}
+	for _, dir := range sbinDirs {
+		if p, err := exec.LookPath(filepath.Join(dir, name)); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("look up %q in PATH and %s: %w", name, strings.Join(sbinDirs, ":"), exec.ErrNotFound)
+}
+
+// CLocale returns env with every locale variable replaced by LC_ALL=C, so messages are the
+// untranslated ones. LANGUAGE goes too: gettext (ufw is a Python program) reads it before LC_ALL.
+func CLocale(env []string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "LANG" || name == "LANGUAGE" || strings.HasPrefix(name, "LC_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "LC_ALL=C")
+}
+
+// Checked runs argv through r and, on failure, returns an error that carries the argv and the
+// trimmed output (at most 2 KiB) and wraps the runner's error, so [ExitCode] still finds the status.
+func Checked(ctx context.Context, r Runner, argv ...string) ([]byte, error) {
+	out, err := r.Run(ctx, argv)
+	if err != nil {
+		msg := strings.TrimSpace(string(out))
+		if len(msg) > 2048 {
+			msg = msg[:2048] + "…"
+		}
+		if msg == "" {
+			msg = "(no output)"
+		}
+		return out, fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, msg)
+	}
+	return out, nil
+}
+
+// ExitCode returns the exit status err carries, or -1 when it carries none (the program did not
+// run, or was killed by a signal).
+func ExitCode(err error) int {
+	var e interface{ ExitCode() int }
+	if errors.As(err, &e) {
+		return e.ExitCode()
+	}
+	return -1
+}
