@@ -31,7 +31,7 @@ go vet ./...
 
 echo "== cross builds (CGO_ENABLED=0)"
 for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do
-	CGO_ENABLED=0 GOOS=${target%/*} GOARCH=${target#*/} go build -o /dev/null ./cmd/wnm ./testenv/cmd/fakeantnode
+	CGO_ENABLED=0 GOOS=${target%/*} GOARCH=${target#*/} go build ./...
 	echo "   $target ok"
 done
 
