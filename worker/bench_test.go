@@ -16,6 +16,7 @@ import (
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/store"
+	"github.com/wnm-project/wnm/worker/survey"
 )
 
 // benchFleet is n healthy nodes served by one fake antnode in fleet mode, recorded RUNNING in a real
@@ -117,6 +118,41 @@ func BenchmarkIdleCycle(b *testing.B) {
 			w1, d1 := selfIO()
 			b.ReportMetric(float64(w1-w0)/float64(b.N), "wchar-B/cycle")
 			b.ReportMetric(float64(d1-d0)/float64(b.N), "disk-B/cycle")
+		})
+	}
+}
+
+// BenchmarkSurveyFleet1000 surveys 1,000 healthy nodes served by one fake antnode in fleet mode,
+// with the default worker pool and one node at a time, in the same run.
+func BenchmarkSurveyFleet1000(b *testing.B) {
+	f := benchFleet(b, 1000)
+	nodes, err := f.st.Nodes(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var targets []survey.Target
+	for _, n := range nodes {
+		targets = append(targets, survey.Target{ID: n.ID, Host: n.Host, MetricsPort: n.MetricsPort, Binary: n.Binary, RootDir: n.RootDir})
+	}
+	versions := &survey.VersionCache{}
+	for _, bc := range []struct {
+		name        string
+		concurrency int
+	}{{"pool", 0}, {"sequential", 1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				obs := survey.Survey(context.Background(), survey.Options{Targets: targets, NodeStorage: f.cfg.NodeStorage,
+					Versions: versions, Concurrency: bc.concurrency, Timeout: 2 * time.Second})
+				up := 0
+				for _, n := range obs.Nodes {
+					if n.Up {
+						up++
+					}
+				}
+				if up != 1000 {
+					b.Fatalf("%d of 1000 up", up)
+				}
+			}
 		})
 	}
 }
