@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
 
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/config"
 )
 
@@ -15,29 +14,12 @@ import (
 // wnm-python all use "ant".
 const nodeAccount = "ant"
 
-// nodeOwner returns the uid and gid that a node's files must belong to, and false when they stay
-// with the current user (user mode, or no ant account).
-func (c *cycle) nodeOwner() (uid, gid int, ok bool) {
-	if c.Platform.Mode != config.ModeSudo || os.Geteuid() != 0 {
-		return 0, 0, false
-	}
-	u, err := user.Lookup(nodeAccount)
-	if err != nil {
-		return 0, 0, false
-	}
-	uid, err1 := strconv.Atoi(u.Uid)
-	gid, err2 := strconv.Atoi(u.Gid)
-	if err1 != nil || err2 != nil {
-		return 0, 0, false
-	}
-	return uid, gid, true
-}
-
 // own hands a node's directories (recursively) to the node account, so the node can write its
-// data and logs and replace its own binary when it self-upgrades.
+// data and logs and replace its own binary when it self-upgrades. Without an ant account (setsid
+// then runs nodes as root) or outside the sudo modes there is nothing to do.
 func (c *cycle) own(dirs ...string) error {
-	uid, gid, ok := c.nodeOwner()
-	if !ok {
+	a, err := units.NodeAccount(c.Platform.Mode == config.ModeSudo, nodeAccount)
+	if err != nil || a == nil {
 		return nil
 	}
 	for _, dir := range dirs {
@@ -45,10 +27,10 @@ func (c *cycle) own(dirs ...string) error {
 			if err != nil {
 				return err
 			}
-			return os.Lchown(p, uid, gid)
+			return os.Lchown(p, a.UID, a.GID)
 		})
 		if err != nil {
-			return fmt.Errorf("hand %s to %s: %w", dir, nodeAccount, err)
+			return fmt.Errorf("hand %s to %s: %w", dir, a.Name, err)
 		}
 	}
 	return nil

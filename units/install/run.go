@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
+
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // Runner runs one command, argv[0] looked up on PATH, with stdin as its standard input (nil for
@@ -38,20 +39,18 @@ func (e *ExitError) Error() string {
 // ("no crontab for", "No such process") are the untranslated ones. It never uses a shell.
 type ExecRunner struct{}
 
-// sbinDirs are searched after PATH: cron and sudo can leave /usr/sbin off PATH.
-var sbinDirs = []string{"/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"}
 
 // Run runs argv.
 func (ExecRunner) Run(ctx context.Context, stdin []byte, argv ...string) ([]byte, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("run: empty argv")
 	}
-	path, err := lookPath(argv[0])
+	path, err := run.LookPath(argv[0])
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, path, argv[1:]...)
-	cmd.Env = cLocale(os.Environ())
+	cmd.Env = run.CLocale(os.Environ())
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -66,31 +65,4 @@ func (ExecRunner) Run(ctx context.Context, stdin []byte, argv ...string) ([]byte
 		return stdout.Bytes(), fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
 	}
 	return stdout.Bytes(), nil
-}
-
-// lookPath finds name on PATH, then in [sbinDirs].
-func lookPath(name string) (string, error) {
-	path, err := exec.LookPath(name)
-	if err == nil || strings.ContainsRune(name, filepath.Separator) {
-		return path, err
-	}
-	for _, dir := range sbinDirs {
-		if p, err := exec.LookPath(filepath.Join(dir, name)); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("look up %q in PATH and %s: %w", name, strings.Join(sbinDirs, ":"), exec.ErrNotFound)
-}
-
-// cLocale returns env with the locale variables replaced by LC_ALL=C.
-func cLocale(env []string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if name == "LANG" || name == "LANGUAGE" || strings.HasPrefix(name, "LC_") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, "LC_ALL=C")
 }

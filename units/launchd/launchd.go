@@ -18,7 +18,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -150,8 +149,8 @@ func (m *Manager) install(n gen.Node) (bool, error) {
 	}
 	if owner != nil {
 		for _, p := range []string{n.RootDir, n.Binary, n.LogDir} {
-			if err := os.Lchown(p, owner.uid, owner.gid); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return false, fmt.Errorf("node %d: give %s to %s: %w", n.ID, p, owner.name, err)
+			if err := os.Lchown(p, owner.UID, owner.GID); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return false, fmt.Errorf("node %d: give %s to %s: %w", n.ID, p, owner.Name, err)
 			}
 		}
 	}
@@ -337,29 +336,11 @@ func (m *Manager) Discover(_ context.Context) ([]int, error) {
 	return slices.Compact(ids), nil
 }
 
-// account is a node's account in sudo mode.
-type account struct {
-	name     string
-	uid, gid int
-}
-
-// owner returns the account the node's files must belong to: the node's user in sudo mode when
-// wnm runs as root, or nil when there is nothing to change. An unknown account is an error.
-func (m *Manager) owner(n gen.Node) (*account, error) {
-	if m.mode != gen.ModeSudo || n.User == "" {
-		return nil, nil
-	}
-	u, err := user.Lookup(n.User)
+// owner returns the account the node's files must belong to, or nil (see [units.NodeAccount]).
+func (m *Manager) owner(n gen.Node) (*units.Account, error) {
+	a, err := units.NodeAccount(m.mode == gen.ModeSudo, n.User)
 	if err != nil {
-		return nil, fmt.Errorf("node %d: user %q: %w", n.ID, n.User, err)
+		return nil, fmt.Errorf("node %d: %w", n.ID, err)
 	}
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	uid, err1 := strconv.Atoi(u.Uid)
-	gid, err2 := strconv.Atoi(u.Gid)
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, fmt.Errorf("node %d: user %q: %w", n.ID, n.User, err)
-	}
-	return &account{name: n.User, uid: uid, gid: gid}, nil
+	return a, nil
 }

@@ -46,11 +46,11 @@ func (execRunner) Run(ctx context.Context, argv []string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
-// sbinDirs are searched after PATH: cron runs jobs with PATH=/usr/bin:/bin, which hides ufw,
-// loginctl's friends and other administration tools in /usr/sbin.
-var sbinDirs = []string{"/usr/local/sbin", "/usr/sbin", "/sbin"}
+// sbinDirs are searched after PATH: cron runs jobs with PATH=/usr/bin:/bin, which hides ufw and
+// other administration tools in /usr/sbin, and sudo or a service can leave PATH shorter still.
+var sbinDirs = []string{"/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"}
 
-// LookPath finds name on PATH, then in the sbin directories.
+// LookPath finds name on PATH, then in the sbin (and standard bin) directories.
 func LookPath(name string) (string, error) {
 	path, err := exec.LookPath(name)
 	if err == nil || strings.ContainsRune(name, filepath.Separator) {

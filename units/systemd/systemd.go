@@ -18,7 +18,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -473,42 +472,23 @@ func unitID(name string) (int, bool) {
 	return id, err == nil
 }
 
-// account is a node's account in sudo mode.
-type account struct {
-	name     string
-	uid, gid int
-}
-
-// owner returns the account the node's files must belong to: the node's user in sudo mode when
-// wnm runs as root, or nil when there is nothing to change. An account that does not exist is an
-// error, since systemd could not start the unit.
-func (m *Manager) owner(n gen.Node) (*account, error) {
-	if m.mode != gen.ModeSudo || n.User == "" {
-		return nil, nil
-	}
-	u, err := user.Lookup(n.User)
+// owner returns the account the node's files must belong to, or nil (see [units.NodeAccount]).
+func (m *Manager) owner(n gen.Node) (*units.Account, error) {
+	a, err := units.NodeAccount(m.mode == gen.ModeSudo, n.User)
 	if err != nil {
-		return nil, fmt.Errorf("node %d: user %q: %w", n.ID, n.User, err)
+		return nil, fmt.Errorf("node %d: %w", n.ID, err)
 	}
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	uid, err1 := strconv.Atoi(u.Uid)
-	gid, err2 := strconv.Atoi(u.Gid)
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, fmt.Errorf("node %d: user %q: %w", n.ID, n.User, err)
-	}
-	return &account{name: n.User, uid: uid, gid: gid}, nil
+	return a, nil
 }
 
 // own gives the node's root dir, binary and log dir (created if missing) to a.
-func own(n gen.Node, a *account) error {
+func own(n gen.Node, a *units.Account) error {
 	if err := os.MkdirAll(n.LogDir, 0o755); err != nil {
 		return fmt.Errorf("node %d: log dir: %w", n.ID, err)
 	}
 	for _, p := range []string{n.RootDir, n.Binary, n.LogDir} {
-		if err := os.Lchown(p, a.uid, a.gid); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("node %d: give %s to %s: %w", n.ID, p, a.name, err)
+		if err := os.Lchown(p, a.UID, a.GID); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("node %d: give %s to %s: %w", n.ID, p, a.Name, err)
 		}
 	}
 	return nil

@@ -341,7 +341,7 @@ func TestSudoUser(t *testing.T) {
 	}
 	n := testNode(t, filepath.Join(dir, "nodes"), 5)
 	n.User = "no-such-user-wnm"
-	if err := m.Create(t.Context(), n); err == nil || !strings.Contains(err.Error(), `user "no-such-user-wnm"`) {
+	if err := m.Create(t.Context(), n); err == nil || !strings.Contains(err.Error(), `account "no-such-user-wnm"`) {
 		t.Errorf("Create with an unknown user = %v, want an error naming it", err)
 	}
 	if _, err := os.Stat(m.unitPath(5)); !os.IsNotExist(err) {
