@@ -39,7 +39,6 @@ func (e *ExitError) Error() string {
 // ("no crontab for", "No such process") are the untranslated ones. It never uses a shell.
 type ExecRunner struct{}
 
-
 // Run runs argv.
 func (ExecRunner) Run(ctx context.Context, stdin []byte, argv ...string) ([]byte, error) {
 	if len(argv) == 0 {
