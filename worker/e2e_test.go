@@ -583,3 +583,29 @@ func TestSelfUpgradedNodeIsRestarted(t *testing.T) {
 		}
 	}
 }
+
+// A node that cannot start makes its add fail, and the failed add leaves no row and no files.
+func TestFailedAddLeavesNothing(t *testing.T) {
+	f := newFleet(t, func(c *config.Config) { c.NodeCap = 1; c.Environment = "FAKEANTNODE_CRASH_AFTER=1ms" })
+	f.now = f.now.Add(time.Second)
+	r, err := Run(context.Background(), Options{Store: f.st, Config: f.cfg, Platform: f.plat, Logger: f.log,
+		Now: func() time.Time { return f.now }, Survey: f.pinned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Results) != 1 || r.Results[0].Kind != decide.Add || r.Results[0].OK {
+		t.Fatalf("results %+v, want one failed add", r.Results)
+	}
+	if n := f.nodes(); len(n) != 0 {
+		t.Errorf("rows after a failed add: %v", n)
+	}
+	for _, dir := range []string{filepath.Join(f.cfg.NodeStorage, "antnode0001"), filepath.Join(f.plat.Dirs().Logs, "antnode0001")} {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%s left behind (%v)", dir, err)
+		}
+	}
+	cycles, _ := f.st.Cycles(context.Background(), 1)
+	if len(cycles) != 1 || !strings.Contains(string(cycles[0].Results), `"ok":false`) {
+		t.Errorf("the failure is not in the cycle history: %+v", cycles)
+	}
+}
