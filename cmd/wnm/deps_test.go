@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencyRules keeps the package boundaries of the design: worker/decide imports only the
+// standard library, only cmd/wnm imports kong, and no production package imports testenv.
+func TestDependencyRules(t *testing.T) {
+	goList := func(args ...string) []string {
+		t.Helper()
+		out, err := exec.Command("go", append([]string{"list"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.Split(strings.TrimSpace(string(out)), "\n")
+	}
+	const mod = "github.com/wnm-project/wnm"
+	deps := goList("-deps", "-f", "{{.ImportPath}} {{.Standard}}", mod+"/worker/decide")
+	if len(deps) < 5 {
+		t.Fatalf("go list found only %q", deps)
+	}
+	for _, line := range deps {
+		if path, std, _ := strings.Cut(line, " "); std != "true" && path != mod+"/worker/decide" {
+			t.Errorf("worker/decide depends on %s, which is not in the standard library", path)
+		}
+	}
+	pkgs := goList("-f", "{{.ImportPath}}: {{join .Imports \" \"}}", mod+"/...")
+	if len(pkgs) < 20 {
+		t.Fatalf("go list found only %d packages", len(pkgs))
+	}
+	for _, line := range pkgs {
+		pkg, imports, _ := strings.Cut(line, ": ")
+		for _, imp := range strings.Fields(imports) {
+			if strings.HasPrefix(imp, "github.com/alecthomas/kong") && pkg != mod+"/cmd/wnm" {
+				t.Errorf("%s imports kong; only cmd/wnm may", pkg)
+			}
+			if strings.HasPrefix(imp, mod+"/testenv") && !strings.HasPrefix(pkg, mod+"/testenv") {
+				t.Errorf("%s imports %s outside its tests", pkg, imp)
+			}
+			if imp == mod+"/cmd/wnm" {
+				t.Errorf("%s imports cmd/wnm", pkg)
+			}
+		}
+	}
+}
