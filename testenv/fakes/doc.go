@@ -4,6 +4,8 @@
 //
 //	systemctl  [--user] daemon-reload|enable|disable|start|stop|restart|show|is-active|is-enabled
 //	launchctl  bootstrap|bootout|kickstart|print
+//	crontab    -l | - (the user's crontab kept in the state directory)
+//	loginctl   enable-linger|show-user (refused when $WNM_FAKE_LINGER_DENY is set)
 //
 // Each fake appends its command line to the file named by $WNM_FAKE_LOG (one line per call, the
 // program name first, arguments quoted like a POSIX shell would need) and keeps its state in
