@@ -4,7 +4,7 @@
 GO ?= go
 LDFLAGS ?= -s -w
 
-.PHONY: help build demo test bench update
+.PHONY: help build demo test bench update deb
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -24,3 +24,12 @@ bench: ## Run the benchmarks
 
 update: ## Rewrite golden files and testscript expectations
 	WNM_UPDATE=1 $(GO) test ./...
+
+NFPM_VERSION = v2.45.0
+GOARCH ?= $(shell $(GO) env GOARCH)
+VERSION ?= 0.1.0
+
+deb: build ## Build the Debian package into dist/ with nfpm $(NFPM_VERSION)
+	$(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+	mkdir -p dist
+	GOARCH=$(GOARCH) VERSION=$(VERSION) $$($(GO) env GOPATH)/bin/nfpm package --config packaging/deb/nfpm.yaml --packager deb --target dist/
