@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/decide"
 	"github.com/wnm-project/wnm/worker/firewall"
@@ -310,7 +311,7 @@ func (c *cycle) reconcile(ctx context.Context) {
 		var err error
 		switch n.WNMIntent {
 		case "add":
-			if st, serr := c.Manager.Status(ctx, s); serr == nil && st.State.String() == "running" {
+			if st, serr := c.Manager.Status(ctx, s); serr == nil && st.State == units.Running {
 				err = c.settle(ctx, n, store.StatusRestarting)
 				break
 			}
