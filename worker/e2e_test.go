@@ -609,3 +609,52 @@ func TestFailedAddLeavesNothing(t *testing.T) {
 		t.Errorf("the failure is not in the cycle history: %+v", cycles)
 	}
 }
+
+// A cycle killed between an add's intent and its end leaves a row marked "add"; the next cycle
+// undoes it (no process runs for it), and finishes an interrupted remove.
+func TestInterruptedActionsAreReconciled(t *testing.T) {
+	f := newFleet(t, func(c *config.Config) { c.NodeCap = 2; c.MaxStarts, c.MaxOperations = 2, 2 })
+	f.grow()
+	ctx := context.Background()
+	// Node 2 was being removed when the cycle died: its row says so, its process still runs.
+	pid2 := f.pid(2)
+	err := f.st.Write(ctx, func(w *store.Writer) error {
+		n, err := w.Node(2)
+		if err != nil {
+			return err
+		}
+		n.WNMIntent, n.WNMIntentAt = "remove", f.now.UnixMilli()
+		if err := w.UpdateNode(n); err != nil {
+			return err
+		}
+		// Node 3 was being added: a row and a directory, but no process.
+		n3 := n
+		n3.ID, n3.NodeName, n3.Service = 3, "0003", "antnode0003.service"
+		n3.RootDir, n3.Binary = filepath.Join(f.cfg.NodeStorage, "antnode0003"), filepath.Join(f.cfg.NodeStorage, "antnode0003", "antnode")
+		n3.Port, n3.MetricsPort, n3.WNMIntent = f.cfg.PortStart*1000+3, f.cfg.MetricsPortStart*1000+3, "add"
+		return w.InsertNode(n3)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(f.cfg.NodeStorage, "antnode0003"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f.cycle(61*time.Second, nil)
+	nodes := f.nodes()
+	if _, ok := nodes[3]; ok {
+		t.Error("the interrupted add still has a row")
+	}
+	if _, err := os.Stat(filepath.Join(f.cfg.NodeStorage, "antnode0003")); !os.IsNotExist(err) {
+		t.Errorf("the interrupted add left its directory (%v)", err)
+	}
+	if n, ok := nodes[2]; ok && (n.Status != store.StatusRemoving || n.WNMIntent != "") {
+		t.Errorf("interrupted remove: node 2 is %s with intent %q", n.Status, n.WNMIntent)
+	}
+	if alive(pid2) {
+		t.Error("the interrupted remove left node 2 running")
+	}
+	if _, err := os.Stat(filepath.Join(f.cfg.NodeStorage, "antnode0002")); !os.IsNotExist(err) {
+		t.Errorf("the interrupted remove left node 2's directory (%v)", err)
+	}
+}
