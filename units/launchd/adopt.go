@@ -1,17 +1,15 @@
 package launchd
 
 import (
-	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"howett.net/plist"
 
 	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 )
 
 // plistJob is what adoption reads from a plist.
@@ -66,31 +64,8 @@ func ParsePlist(name string, data []byte) (gen.Adopted, error) {
 // dir and returns them sorted by id. Plists that cannot be parsed are left out and reported
 // together in err, one line per file; the others are returned all the same. A missing dir holds
 // no plists.
-func ScanPlists(dir string) (nodes []gen.Adopted, err error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("scan plists: %w", err)
-	}
-	var errs []error
-	for _, e := range entries {
-		if _, ok := plistID(e.Name()); !ok || !e.Type().IsRegular() {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		a, err := ParsePlist(e.Name(), data)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		nodes = append(nodes, a)
-	}
-	slices.SortStableFunc(nodes, func(a, b gen.Adopted) int { return a.ID - b.ID })
-	return nodes, errors.Join(errs...)
+func ScanPlists(dir string) ([]gen.Adopted, error) {
+	return units.ScanDir(dir,
+		func(name string) bool { _, ok := plistID(name); return ok },
+		func(name string, data []byte) (gen.Adopted, error) { return ParsePlist(name, data) })
 }

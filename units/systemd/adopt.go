@@ -1,16 +1,13 @@
 package systemd
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
 
 	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 )
 
 // ParseUnit reads a node unit that anm, wnm-python or wnm wrote: name is its file name
@@ -69,31 +66,8 @@ func ParseUnit(name, text string) (gen.Adopted, error) {
 // ScanUnits parses every node unit (antnode<digits>.service, a regular file) in dir and returns
 // them sorted by id. Units that cannot be parsed are left out of nodes and reported together in err, one
 // line per file; the others are returned all the same. A missing dir holds no units.
-func ScanUnits(dir string) (nodes []gen.Adopted, err error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("scan units: %w", err)
-	}
-	var errs []error
-	for _, e := range entries {
-		if _, ok := unitID(e.Name()); !ok || !e.Type().IsRegular() {
-			continue
-		}
-		text, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		a, err := ParseUnit(e.Name(), string(text))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		nodes = append(nodes, a)
-	}
-	slices.SortStableFunc(nodes, func(a, b gen.Adopted) int { return a.ID - b.ID })
-	return nodes, errors.Join(errs...)
+func ScanUnits(dir string) ([]gen.Adopted, error) {
+	return units.ScanDir(dir,
+		func(name string) bool { _, ok := unitID(name); return ok },
+		func(name string, data []byte) (gen.Adopted, error) { return ParseUnit(name, string(data)) })
 }
