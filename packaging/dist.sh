@@ -95,7 +95,6 @@ dist)
 	sha=$(sha256sum "$src" | cut -d' ' -f1)
 	sed -e "s|^  url \".*\"|  url \"$RELEASE_URL/wnm-$VERSION.tar.gz\"|" \
 		-e "s|^  sha256 \".*\"|  sha256 \"$sha\"|" \
-		-e "s|^  version \".*\"|  version \"$VERSION\"|" \
 		-e "s|COMMIT = \".*\"|COMMIT = \"$COMMIT\"|" \
 		packaging/brew/Formula/wnm.rb >"$DIST/homebrew-wnm/Formula/wnm.rb"
 	touch -d "@$SOURCE_DATE_EPOCH" "$DIST/homebrew-wnm/Formula/wnm.rb"
