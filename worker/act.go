@@ -244,7 +244,11 @@ func (c *cycle) add(ctx context.Context, id int, version string) (err error) {
 		if err == nil {
 			return
 		}
-		_ = c.Manager.Remove(ctx, s)
+		if rerr := c.Manager.Remove(ctx, s); rerr != nil {
+			// The row keeps its add intent, so the next cycle's reconcile finishes the undo.
+			err = errors.Join(err, fmt.Errorf("undo: %w", rerr))
+			return
+		}
 		_ = c.Firewall.Close(ctx, n.Port)
 		if ferr := c.deleteFiles(s); ferr != nil {
 			c.Logger.Warn("cleaning up after a failed add", "node", id, "err", ferr)
@@ -315,7 +319,11 @@ func (c *cycle) reconcile(ctx context.Context) {
 				err = c.settle(ctx, n, store.StatusRestarting)
 				break
 			}
-			_ = c.Manager.Remove(ctx, s)
+			// Keep the row while the manager may still hold the node: the next cycle tries again.
+			if err = c.Manager.Remove(ctx, s); err != nil {
+				err = fmt.Errorf("undo the interrupted add: %w", err)
+				break
+			}
 			_ = c.Firewall.Close(ctx, n.Port)
 			err = errors.Join(c.deleteFiles(s), c.deleteRow(ctx, n.ID))
 		case "remove":
@@ -326,5 +334,41 @@ func (c *cycle) reconcile(ctx context.Context) {
 		if err != nil {
 			c.Logger.Error("reconcile", "node", n.ID, "action", n.WNMIntent, "err", err)
 		}
+	}
+	for _, n := range c.sortedNodes() {
+		removed, err := sweepLeftovers(n.RootDir)
+		for _, p := range removed {
+			c.Logger.Warn("removed a temporary file an interrupted step left", "node", n.ID, "path", p)
+		}
+		if err != nil {
+			c.Logger.Warn("temporary files of an interrupted step", "node", n.ID, "err", err)
+		}
+	}
+	c.stopStrays(ctx)
+}
+
+// strayStopper is a node manager that can find node processes no row tracks (setsid: by their
+// command line). systemd and launchd keep a definition per node, which adopt handles.
+type strayStopper interface {
+	StopStrays(ctx context.Context, keep func(rootDir string) bool) ([]int, error)
+}
+
+// stopStrays stops node processes running inside node storage that no row knows: a node whose
+// record was lost must not hold its ports and stop its id from ever being used again.
+func (c *cycle) stopStrays(ctx context.Context) {
+	ss, ok := c.Manager.(strayStopper)
+	if !ok {
+		return
+	}
+	known := make(map[string]bool, len(c.nodes))
+	for _, n := range c.nodes {
+		known[filepath.Clean(n.RootDir)] = true
+	}
+	pids, err := ss.StopStrays(ctx, func(root string) bool { return known[root] })
+	if len(pids) > 0 {
+		c.Logger.Warn("stopped node processes that no row tracks", "pids", pids)
+	}
+	if err != nil {
+		c.Logger.Error("stray node processes", "err", err)
 	}
 }

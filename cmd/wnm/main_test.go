@@ -12,12 +12,14 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/wnm-project/wnm/testenv/fakes"
+	"github.com/wnm-project/wnm/units/setsid"
 	"github.com/wnm-project/wnm/worker/lock"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected sections of testscript files")
 
 func TestMain(m *testing.M) {
+	setsid.LaunchIfAsked()
 	testscript.Main(m, map[string]func(){
 		"wnm":       func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
 		"systemctl": fakes.SystemctlMain,
