@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-
 )
 
 // nodeDirName matches the only directory names wnm ever deletes.
