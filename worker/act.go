@@ -34,6 +34,10 @@ func (c *cycle) act(ctx context.Context, a decide.Action, obs survey.Observation
 	case decide.Stop:
 		err = c.stop(ctx, a.Node)
 	case decide.Start:
+		if a.Restart {
+			err = c.restart(ctx, a.Node, a.Version)
+			break
+		}
 		if a.Version != "" {
 			err = c.upgrade(ctx, a.Node, a.Version)
 		} else {
@@ -177,6 +181,33 @@ func (c *cycle) startNode(ctx context.Context, id int) error {
 	n, err := c.intent(ctx, id, "start")
 	if err != nil {
 		return err
+	}
+	if err := c.launch(ctx, n); err != nil {
+		return err
+	}
+	return c.settle(ctx, n, store.StatusRestarting)
+}
+
+// restart stops a node whose process is alive but has not answered for delay_start and starts it
+// again (on version's binary when set), counting the restart.
+func (c *cycle) restart(ctx context.Context, id int, version string) error {
+	c.restarts[id]++
+	c.Logger.Warn("restarting a node that is alive but has not answered for delay_start",
+		"node", id, "restart", c.restarts[id], "max_restarts", decide.DefaultMaxRestarts)
+	if c.restarts[id] >= decide.DefaultMaxRestarts {
+		c.Logger.Warn("last restart of an unresponsive node: if it still does not answer it is left alone, holding no start slot, until it answers",
+			"node", id)
+	}
+	n, err := c.intent(ctx, id, "restart")
+	if err != nil {
+		return err
+	}
+	if err := c.Manager.Stop(ctx, c.spec(n)); err != nil {
+		return fmt.Errorf("restart node %d: stop: %w", id, err)
+	}
+	if version != "" {
+		_ = c.settle(ctx, n, store.StatusStopped)
+		return c.upgrade(ctx, id, version)
 	}
 	if err := c.launch(ctx, n); err != nil {
 		return err

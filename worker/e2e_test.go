@@ -58,7 +58,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// freeThousands finds a port range start whose ports 1..n are all free on loopback.
+// freeThousands finds a port range start whose ports 1..n are all free on loopback, TCP and UDP.
 func freeThousands(t *testing.T, n int, skip ...int) int {
 	for start := 20; start < 64; start++ {
 		taken := false
@@ -76,6 +76,13 @@ func freeThousands(t *testing.T, n int, skip ...int) int {
 				continue
 			}
 			l.Close()
+			// Node ports are UDP: other tests' nodes on this shared machine may hold them.
+			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", start*1000+id))
+			if err != nil {
+				ok = false
+				continue
+			}
+			u.Close()
 		}
 		if ok {
 			return start

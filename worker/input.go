@@ -46,6 +46,7 @@ func DecideConfig(m store.Machine) decide.Config {
 		MaxConcurrentStarts:     m.MaxConcurrentStarts,
 		MaxConcurrentRemovals:   m.MaxConcurrentRemovals,
 		MaxConcurrentOperations: m.MaxConcurrentOperations,
+		MaxRestarts:             decide.DefaultMaxRestarts,
 	}
 	if m.WNMBootTime > 0 {
 		d.LastBoot = time.Unix(m.WNMBootTime, 0)
@@ -120,5 +121,10 @@ func Input(m store.Machine, nodes []store.Node, obs survey.Observation, now time
 }
 
 func (c *cycle) input(obs survey.Observation) decide.Input {
-	return Input(c.machine, c.sortedNodes(), obs, c.start)
+	in := Input(c.machine, c.sortedNodes(), obs, c.start)
+	for i := range in.Nodes {
+		in.Nodes[i].Alive = c.alive[in.Nodes[i].ID]
+		in.Nodes[i].Restarts = c.restarts[in.Nodes[i].ID]
+	}
+	return in
 }

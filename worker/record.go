@@ -125,6 +125,13 @@ func (c *cycle) recordCycle(ctx context.Context, r *Result, changes []change, ve
 	if err != nil {
 		return err
 	}
+	if c.restarts == nil {
+		c.restarts = map[int]int{}
+	}
+	rs, err := json.Marshal(c.restarts)
+	if err != nil {
+		return err
+	}
 	h := r.Obs.Host
 	val := func(x survey.Reading) float64 {
 		if !x.Known {
@@ -152,6 +159,9 @@ func (c *cycle) recordCycle(ctx context.Context, r *Result, changes []change, ve
 			return err
 		}
 		if err := w.SetState(stateVersions, vc); err != nil {
+			return err
+		}
+		if err := w.SetState(stateRestarts, rs); err != nil {
 			return err
 		}
 		if !r.Plan.RecordBoot.IsZero() {

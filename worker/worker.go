@@ -68,6 +68,9 @@ func (o *Options) defaults() error {
 const (
 	stateCounters = "host_counters"
 	stateVersions = "version_cache"
+	// stateRestarts counts, per node id, the restarts made while the node was alive but not
+	// answering, since it last answered.
+	stateRestarts = "unresponsive_restarts"
 )
 
 // InstalledVersions returns the version of each node binary as the last cycle's `--version` cache
@@ -177,6 +180,8 @@ type cycle struct {
 	machine  store.Machine
 	nodes    map[int]store.Node
 	versions *survey.VersionCache
+	alive    map[int]bool // nodes not answering whose process the manager found running
+	restarts map[int]int  // stateRestarts
 }
 
 // load reads the machine row and the nodes.
@@ -200,6 +205,7 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 		c.adopt(ctx)
 	}
 	obs := c.observe(ctx)
+	c.probeSilent(ctx, obs)
 	plan := decide.Next(c.input(obs))
 	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
 
@@ -251,6 +257,35 @@ func (c *cycle) actionDelay() time.Duration {
 	return time.Duration(ms) * time.Millisecond
 }
 
+// probeSilent asks the node manager whether the nodes that did not answer still run: a node alive
+// but silent needs a restart, not a start. It also forgets the restart counts of nodes that
+// answered or whose process is gone.
+func (c *cycle) probeSilent(ctx context.Context, obs survey.Observation) {
+	c.alive = map[int]bool{}
+	answered := map[int]bool{}
+	for _, o := range obs.Nodes {
+		n, ok := c.nodes[o.ID]
+		if !ok || o.Up || !o.RootDirExists {
+			answered[o.ID] = o.Up
+			continue
+		}
+		switch n.Status {
+		case store.StatusDisabled, store.StatusRemoving, store.StatusDead:
+			continue
+		}
+		if st, err := c.Manager.Status(ctx, c.spec(n)); err == nil && st.State == units.Running {
+			c.alive[o.ID] = true
+			c.Logger.Debug("node alive but not answering", "node", o.ID, "pid", st.PID, "err", o.Error,
+				"restarts", c.restarts[o.ID])
+		}
+	}
+	for id := range c.restarts {
+		if _, ok := c.nodes[id]; !ok || answered[id] {
+			delete(c.restarts, id)
+		}
+	}
+}
+
 // observe runs the survey over the loaded nodes.
 func (c *cycle) observe(ctx context.Context) survey.Observation {
 	prev, versions := c.loadState(ctx)
@@ -298,6 +333,12 @@ func (c *cycle) loadState(ctx context.Context) (*survey.Counters, *survey.Versio
 	if b, ok, err := c.Store.State(ctx, stateVersions); err == nil && ok {
 		if err := json.Unmarshal(b, versions); err != nil {
 			versions = &survey.VersionCache{}
+		}
+	}
+	c.restarts = map[int]int{}
+	if b, ok, err := c.Store.State(ctx, stateRestarts); err == nil && ok {
+		if json.Unmarshal(b, &c.restarts) != nil {
+			c.restarts = map[int]int{}
 		}
 	}
 	return prev, versions
