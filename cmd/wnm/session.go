@@ -38,7 +38,7 @@ func (s *session) sources(p config.Platform) config.Sources {
 	}
 }
 
-// mode detects wnm-python's sudo or user mode (upstream-behaviour §2.1): an explicit
+// mode detects wnm-python's sudo or user mode (docs/compatibility.md, "Modes and directories"): an explicit
 // process_manager wins, then the process manager stored in an existing database, then root → sudo.
 func (s *session) mode(ctx context.Context) (config.Mode, error) {
 	probe := s.env.platform(config.ModeUser)
