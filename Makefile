@@ -33,3 +33,11 @@ deb: build ## Build the Debian package into dist/ with nfpm $(NFPM_VERSION)
 	$(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
 	mkdir -p dist
 	GOARCH=$(GOARCH) VERSION=$(VERSION) $$($(GO) env GOPATH)/bin/nfpm package --config packaging/deb/nfpm.yaml --packager deb --target dist/
+
+# Chaos harness: SIGKILLs `wnm run` cycles inside their actions on a fake-antnode fleet and checks
+# that nothing is left untracked (worker/chaos_test.go). N kills per seed, SEEDS comma-separated.
+N ?= 300
+SEEDS ?= 1,2,3
+.PHONY: chaos
+chaos: ## Run the chaos harness: make chaos N=300 SEEDS=1,2,3
+	WNM_CHAOS_N=$(N) WNM_CHAOS_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestChaos$$' -v ./worker

@@ -359,6 +359,11 @@ func (c *cycle) reconcile(ctx context.Context) {
 			err = errors.Join(c.deleteFiles(s), c.deleteRow(ctx, n.ID))
 		case "remove":
 			err = c.remove(ctx, n.ID, true)
+		case "stop":
+			// Finish it: Stop is idempotent and also clears a pid file the killed stop left.
+			if err = c.Manager.Stop(ctx, s); err == nil {
+				err = c.settle(ctx, n, store.StatusStopped)
+			}
 		default: // start, stop, upgrade: the survey tells where the node ended up
 			err = c.settle(ctx, n, "")
 		}
