@@ -364,8 +364,14 @@ func (c *cycle) reconcile(ctx context.Context) {
 			if err = c.Manager.Stop(ctx, s); err == nil {
 				err = c.settle(ctx, n, store.StatusStopped)
 			}
-		default: // start, stop, upgrade: the survey tells where the node ended up
-			err = c.settle(ctx, n, "")
+		default: // start, restart, upgrade: the survey tells where the node ended up
+			// A node the interrupted action left stopped gets its stale pid file cleared.
+			if st, serr := c.Manager.Status(ctx, s); serr == nil && st.State == units.Stopped {
+				err = c.Manager.Stop(ctx, s)
+			}
+			if err == nil {
+				err = c.settle(ctx, n, "")
+			}
 		}
 		if err != nil {
 			c.Logger.Error("reconcile", "node", n.ID, "action", n.WNMIntent, "err", err)

@@ -146,6 +146,8 @@ type chaos struct {
 	spec    chaosSpec
 	version int // patch number of the latest release, 0.4.<version>
 	stats   struct{ runs, kills, inAction, early, missed, violations, cleanCycles int }
+	// the logs of the last killed and the last clean cycle, shown with the first violation
+	killedLog, cleanLog []string
 }
 
 func runChaos(t *testing.T, seed uint64, kills int) {
@@ -288,6 +290,7 @@ func (h *chaos) killedCycle() {
 			}
 		}
 	}
+	h.killedLog = last
 	go func() { exited <- cmd.Wait() }()
 	err := <-exited
 	if timer != nil {
@@ -308,6 +311,7 @@ func (h *chaos) cleanCycle() {
 	for l := range lines {
 		out = append(out, l)
 	}
+	h.cleanLog = out
 	if err := cmd.Wait(); err != nil {
 		h.stats.violations++
 		h.t.Errorf("clean cycle: %v\n%s", err, strings.Join(out, "\n"))
@@ -319,6 +323,9 @@ func (h *chaos) violation(format string, a ...any) {
 	h.t.Helper()
 	h.stats.violations++
 	h.t.Errorf("after %d kills: "+format, append([]any{h.stats.kills}, a...)...)
+	if h.stats.violations == 1 {
+		h.t.Logf("the killed cycle's log:\n%s\nthe clean cycle's log:\n%s", strings.Join(h.killedLog, "\n"), strings.Join(h.cleanLog, "\n"))
+	}
 }
 
 // nodes reads the node rows without touching anything else.
@@ -386,7 +393,10 @@ func (h *chaos) check() {
 				b, _ := os.ReadFile(filepath.Join(root, e.Name()))
 				pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
 				if live[root] == 0 || pid != live[root] {
-					h.violation("%s/node.pid names pid %d; the node's process is %d", root, pid, live[root])
+					n := byRoot[root]
+					out, _ := os.ReadFile(filepath.Join(h.spec.Platform.Dirs().Logs, filepath.Base(root), "stdout.log"))
+					h.violation("%s/node.pid names pid %d; the node's process is %d; node %d is %s; stdout.log:\n%s",
+						root, pid, live[root], n.ID, n.Status, out)
 				}
 			}
 		}

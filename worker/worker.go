@@ -119,7 +119,7 @@ type ActionResult struct {
 // they do not make Run fail. Run fails only when the cycle cannot run at all (no database access).
 func Run(ctx context.Context, o Options) (*Result, error) {
 	o.defaultLogger()
-	if err := persistChanges(ctx, o); err != nil {
+	if err := persistChanges(context.WithoutCancel(ctx), o); err != nil {
 		return nil, err
 	}
 	if err := o.defaults(); err != nil {
@@ -206,7 +206,11 @@ func (c *cycle) load(ctx context.Context) error {
 	return c.loadNodes(ctx)
 }
 
-func (c *cycle) run(ctx context.Context) (*Result, error) {
+func (c *cycle) run(stop context.Context) (*Result, error) {
+	// A cancelled context (a signal) stops the cycle between actions only: the action under way
+	// finishes, no new one starts, and the cycle is recorded. So everything runs on a context that
+	// the cancellation does not reach, and stop is only looked at before each action.
+	ctx := context.WithoutCancel(stop)
 	if err := c.load(ctx); err != nil {
 		return nil, err
 	}
@@ -234,25 +238,51 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 	}
 	delay := c.actionDelay()
 	touched := false
-	for _, a := range plan.Actions {
+	var interrupted error
+	for i, a := range plan.Actions {
+		if stop.Err() != nil {
+			interrupted = fmt.Errorf("%w after %d of %d actions (%v); the cycle is recorded",
+				ErrInterrupted, i, len(plan.Actions), context.Cause(stop))
+			c.Logger.Warn("interrupted: no further action starts", "done", i, "skipped", len(plan.Actions)-i, "cause", context.Cause(stop))
+			break
+		}
 		if a.Kind != decide.Survey && a.Kind != decide.Resurvey && a.Kind != decide.Forget {
 			if touched && delay > 0 {
 				c.Logger.Info("action delay", "delay_ms", delay.Milliseconds())
 				select {
-				case <-ctx.Done():
+				case <-stop.Done():
 				case <-time.After(delay):
+				}
+				if stop.Err() != nil {
+					interrupted = fmt.Errorf("%w after %d of %d actions (%v); the cycle is recorded",
+						ErrInterrupted, i, len(plan.Actions), context.Cause(stop))
+					c.Logger.Warn("interrupted: no further action starts", "done", i, "skipped", len(plan.Actions)-i, "cause", context.Cause(stop))
+					break
 				}
 			}
 			touched = true
 		}
 		res.Results = append(res.Results, c.act(ctx, a, obs))
 	}
-	if err := c.recordCycle(ctx, res, changed, c.versions); err != nil {
-		return nil, err
+	rctx, cancel := context.WithTimeout(ctx, recordTimeout)
+	defer cancel()
+	if err := c.recordCycle(rctx, res, changed, c.versions); err != nil {
+		return nil, errors.Join(err, interrupted)
 	}
 	c.summary(res)
+	if interrupted != nil {
+		return res, errors.Join(interrupted, context.Cause(stop))
+	}
 	return res, nil
 }
+
+// recordTimeout bounds the recording of an interrupted cycle.
+const recordTimeout = 10 * time.Second
+
+// ErrInterrupted is wrapped by [Run]'s error when its context was cancelled (on a signal) before
+// every planned action had started. The actions that ran finished, and the cycle is recorded; the
+// error also wraps the context's cause.
+var ErrInterrupted = errors.New("cycle interrupted")
 
 // actionDelay is the pause between two node operations of one cycle: --interval, else
 // --this_action_delay, else action_delay (wnm-python applied none in its automatic cycle).
