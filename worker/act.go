@@ -86,7 +86,7 @@ func (c *cycle) spec(n store.Node) gen.Node {
 // next cycle can reconcile a crash in between.
 func (c *cycle) intent(ctx context.Context, id int, what string) (store.Node, error) {
 	var n store.Node
-	err := c.Store.Write(ctx, func(w *store.Writer) error {
+	err := c.write(ctx, func(w *store.Writer) error {
 		var err error
 		if n, err = w.Node(id); err != nil {
 			return err
@@ -107,7 +107,7 @@ func (c *cycle) settle(ctx context.Context, n store.Node, status store.Status) e
 	if status != "" && status != n.Status {
 		n.Status, n.Timestamp = status, c.Now().Unix()
 	}
-	if err := c.Store.Write(ctx, func(w *store.Writer) error { return w.UpdateNode(n) }); err != nil {
+	if err := c.write(ctx, func(w *store.Writer) error { return w.UpdateNode(n) }); err != nil {
 		return fmt.Errorf("record node %d: %w", n.ID, err)
 	}
 	c.nodes[n.ID] = n
@@ -115,7 +115,7 @@ func (c *cycle) settle(ctx context.Context, n store.Node, status store.Status) e
 }
 
 func (c *cycle) deleteRow(ctx context.Context, id int) error {
-	if err := c.Store.Write(ctx, func(w *store.Writer) error { return w.DeleteNode(id) }); err != nil {
+	if err := c.write(ctx, func(w *store.Writer) error { return w.DeleteNode(id) }); err != nil {
 		return fmt.Errorf("delete node %d: %w", id, err)
 	}
 	delete(c.nodes, id)
@@ -267,7 +267,7 @@ func (c *cycle) add(ctx context.Context, id int, version string) (err error) {
 	if err := s.Check(); err != nil {
 		return fmt.Errorf("add node %d: %w", id, err)
 	}
-	if err := c.Store.Write(ctx, func(w *store.Writer) error { return w.InsertNode(n) }); err != nil {
+	if err := c.write(ctx, func(w *store.Writer) error { return w.InsertNode(n) }); err != nil {
 		return fmt.Errorf("add node %d: %w", id, err)
 	}
 	c.nodes[id] = n

@@ -94,7 +94,12 @@ func freeThousands(t *testing.T, n int, skip ...int) int {
 
 func newFleet(t *testing.T, change func(*config.Config)) *fleet {
 	t.Helper()
-	dir := t.TempDir()
+	return newFleetAt(t, t.TempDir(), change)
+}
+
+// newFleetAt is newFleet in dir, an empty directory.
+func newFleetAt(t *testing.T, dir string, change func(*config.Config)) *fleet {
+	t.Helper()
 	f := &fleet{t: t, dir: dir, bin: fakeantnode.Build(t), now: time.Unix(1_900_000_000, 0), boot: time.Unix(1_899_990_000, 0)}
 	f.logBuf = &syncBuffer{}
 	f.log = slog.New(slog.NewTextHandler(io.MultiWriter(f.logBuf, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))

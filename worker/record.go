@@ -53,7 +53,7 @@ func (c *cycle) recordSurvey(ctx context.Context, obs survey.Observation, plan d
 	if len(updated) == 0 {
 		return changes, nil
 	}
-	err := c.Store.Write(ctx, func(w *store.Writer) error {
+	err := c.write(ctx, func(w *store.Writer) error {
 		for _, n := range c.sortedNodes() {
 			if m, ok := updated[n.ID]; ok {
 				if err := w.UpdateNode(m); err != nil {
@@ -151,7 +151,7 @@ func (c *cycle) recordCycle(ctx context.Context, r *Result, changes []change, ve
 		NodeCount: r.Plan.Counts.Total,
 		Plan:      plan, Results: results, Changes: ch,
 	}
-	err = c.Store.Write(ctx, func(w *store.Writer) error {
+	err = c.write(ctx, func(w *store.Writer) error {
 		if _, err := w.RecordCycle(row); err != nil {
 			return err
 		}

@@ -269,6 +269,7 @@ func (c *cycle) run(stop context.Context) (*Result, error) {
 	if err := c.recordCycle(rctx, res, changed, c.versions); err != nil {
 		return nil, errors.Join(err, interrupted)
 	}
+	c.keepReserve()
 	c.summary(res)
 	if interrupted != nil {
 		return res, errors.Join(interrupted, context.Cause(stop))
