@@ -19,7 +19,9 @@ const (
 	reserveSize = 4 << 20
 )
 
-func (c *cycle) reservePath() string { return filepath.Join(filepath.Dir(c.Config.DBPath), reserveName) }
+func (c *cycle) reservePath() string {
+	return filepath.Join(filepath.Dir(c.Config.DBPath), reserveName)
+}
 
 // write runs one store transaction. When it fails and the reserve exists, the reserve is released
 // and the transaction tried once more.
