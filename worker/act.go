@@ -183,7 +183,7 @@ func (c *cycle) startNode(ctx context.Context, id int) error {
 		return err
 	}
 	if err := c.launch(ctx, n); err != nil {
-		return err
+		return errors.Join(err, c.settle(ctx, n, store.StatusStopped))
 	}
 	return c.settle(ctx, n, store.StatusRestarting)
 }
@@ -210,7 +210,7 @@ func (c *cycle) restart(ctx context.Context, id int, version string) error {
 		return c.upgrade(ctx, id, version)
 	}
 	if err := c.launch(ctx, n); err != nil {
-		return err
+		return errors.Join(err, c.settle(ctx, n, store.StatusStopped))
 	}
 	return c.settle(ctx, n, store.StatusRestarting)
 }
@@ -245,10 +245,11 @@ func (c *cycle) upgrade(ctx context.Context, id int, version string) error {
 	if err := c.own(n.Binary); err != nil {
 		c.Logger.Warn("binary ownership", "node", id, "err", err)
 	}
-	if err := c.launch(ctx, n); err != nil {
-		return err
-	}
 	n.Version = version
+	if err := c.launch(ctx, n); err != nil {
+		// The node is stopped now: record it so, not as the RUNNING it was.
+		return errors.Join(err, c.settle(ctx, n, store.StatusStopped))
+	}
 	return c.settle(ctx, n, store.StatusUpgrading)
 }
 

@@ -168,9 +168,14 @@ func runChaos(t *testing.T, seed uint64, kills int) {
 	c.DelayStart, c.DelayUpgrade, c.DelayRemove = 1, 1, 1
 	c.MaxStarts, c.MaxUpgrades, c.MaxRemovals, c.MaxOperations = 5, 5, 5, 10
 	c.SurveyTimeout = 1000
-	p := freeThousands(t, 10)
-	m := freeThousands(t, 10, p)
-	c.PortStart, c.MetricsPortStart, c.RPCPortStart = p, m, freeThousands(t, 1, p, m)
+	// Harnesses of different seeds may run at once: each searches from its own port range.
+	var skip []int
+	for s := 20; s < 20+int(seed%12)*3; s++ {
+		skip = append(skip, s)
+	}
+	p := freeThousands(t, 10, skip...)
+	m := freeThousands(t, 10, append(skip, p)...)
+	c.PortStart, c.MetricsPortStart, c.RPCPortStart = p, m, freeThousands(t, 1, append(skip, p, m)...)
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
