@@ -6,9 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"reflect"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -34,8 +32,8 @@ const (
 // command name.
 type cli struct {
 	globals
-	settingFlags
-	compatFlags
+	compatFlags `kong:"-"`    // embedded in the parser after the settings, so help lists them last
+	settings    *settingFlags // one flag per setting, built from the settings table
 
 	Run       runCmd       `cmd:"" default:"withargs" help:"Run one survey, decide and act cycle (the default; what the timer runs)"`
 	Init      initCmd      `cmd:"" help:"Create the database and record this machine's settings"`
@@ -121,7 +119,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 // newParser builds the command tree over c, writing to e's streams.
 func newParser(e *env, c *cli) (*kong.Kong, error) {
+	c.settings = newSettingFlags()
 	return kong.New(c,
+		c.settings.option(),
+		kong.Embed(&c.compatFlags),
 		kong.Name("wnm"),
 		kong.Description("wnm keeps a fleet of Autonomi antnode processes at the size this machine can carry.\n\n"+
 			"Settings are read, highest first, from the command line, the environment (WNM_<NAME>, or the bare "+
@@ -193,24 +194,7 @@ func (s *session) dispatch(kctx *kong.Context) error {
 }
 
 // flagValues returns the settings given on the command line, by setting name, in text form.
-func (c *cli) flagValues() map[string]string {
-	out := map[string]string{}
-	v := reflect.ValueOf(&c.settingFlags).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		f := v.Field(i)
-		if f.IsNil() {
-			continue
-		}
-		name := v.Type().Field(i).Tag.Get("setting")
-		switch p := f.Interface().(type) {
-		case *string:
-			out[name] = *p
-		case *bool:
-			out[name] = strconv.FormatBool(*p)
-		}
-	}
-	return out
-}
+func (c *cli) flagValues() map[string]string { return c.settings.values() }
 
 // helpVars renders each setting's help with its default and unit, for the ${help_<name>} variables.
 func helpVars(p config.Platform) kong.Vars {
@@ -219,18 +203,8 @@ func helpVars(p config.Platform) kong.Vars {
 	for _, s := range config.Settings {
 		def := d.Get(s.Name)
 		switch {
-		case s.Name == "rewards_address":
-			def = "none; required by init"
-		case s.Name == "max_load_average_allowed":
-			def = "the number of CPUs"
-		case s.Name == "desired_load_average":
-			def = "0.6 × the number of CPUs"
-		case s.Name == "process_manager":
-			def = "systemd+user (launchd+user on macOS; +sudo when run as root)"
-		case s.Name == "node_storage":
-			def = "/var/antctl/services as root, else ~/.local/share/autonomi/node"
-		case s.Name == "dbpath":
-			def = "colony.db in /var/antctl as root, else ~/.local/share/autonomi"
+		case s.DefaultHelp != "":
+			def = s.DefaultHelp
 		case strings.HasPrefix(def, p.Home+"/") && p.Home != "":
 			def = "~" + strings.TrimPrefix(def, p.Home)
 		case def == "" || (s.Kind == config.Int && def == "0" && !s.Persist):

@@ -3,7 +3,8 @@ package main
 import (
 	"bytes"
 	"io"
-	"reflect"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -24,41 +25,68 @@ func parser(t *testing.T) *kong.Kong {
 	return k
 }
 
-// TestSettingFlags keeps the flag struct and the config package's settings table in step: one flag per
-// setting, named as the setting, with the kebab-case alias, of the right type.
+// TestSettingFlags checks the flags built from the settings table: one per setting, named as the
+// setting, with the kebab-case alias, a value placeholder unless boolean, its help from the table,
+// in its section, hidden when the table says so.
 func TestSettingFlags(t *testing.T) {
-	typ := reflect.TypeOf(settingFlags{})
-	fields := map[string]reflect.StructField{}
-	for i := 0; i < typ.NumField(); i++ {
-		f := typ.Field(i)
-		fields[f.Tag.Get("setting")] = f
+	k := parser(t)
+	flags := map[string]*kong.Flag{}
+	for _, f := range k.Model.Flags {
+		flags[f.Name] = f
 	}
+	vars := helpVars(config.Platform{OS: "linux", Mode: config.ModeUser, Home: "/home/u", CPUCount: 2})
 	for _, s := range config.Settings {
-		f, ok := fields[s.Name]
+		f, ok := flags[s.Name]
 		if !ok {
 			t.Errorf("setting %s has no flag", s.Name)
 			continue
 		}
-		delete(fields, s.Name)
-		if f.Tag.Get("name") != s.Name {
-			t.Errorf("flag for %s is named %q", s.Name, f.Tag.Get("name"))
+		if kebab := strings.ReplaceAll(s.Name, "_", "-"); kebab != s.Name && !slices.Equal(f.Aliases, []string{kebab}) {
+			t.Errorf("flag %s: aliases %q, want %q", s.Name, f.Aliases, kebab)
 		}
-		if kebab := strings.ReplaceAll(s.Name, "_", "-"); kebab != s.Name && f.Tag.Get("aliases") != kebab {
-			t.Errorf("flag %s: aliases %q, want %q", s.Name, f.Tag.Get("aliases"), kebab)
+		if f.IsBool() != (s.Kind == config.Bool) {
+			t.Errorf("flag %s: IsBool() = %v for a %v setting", s.Name, f.IsBool(), s.Kind)
 		}
-		want := reflect.TypeOf((*string)(nil))
-		if s.Kind == config.Bool {
-			want = reflect.TypeOf((*bool)(nil))
+		if s.Kind != config.Bool && f.PlaceHolder != s.Kind.String() {
+			t.Errorf("flag %s: placeholder %q, want %q", s.Name, f.PlaceHolder, s.Kind.String())
 		}
-		if f.Type != want {
-			t.Errorf("flag %s has type %v, want %v", s.Name, f.Type, want)
+		if f.Help != vars["help_"+s.Name] || !strings.HasPrefix(f.Help, s.Help+" (default: ") {
+			t.Errorf("flag %s: help %q does not come from the settings table", s.Name, f.Help)
 		}
-		if f.Tag.Get("help") != "${help_"+s.Name+"}" {
-			t.Errorf("flag %s: help %q does not come from the settings table", s.Name, f.Tag.Get("help"))
+		if f.Group == nil || f.Group.Key != s.Group() {
+			t.Errorf("flag %s: group %v, want %s", s.Name, f.Group, s.Group())
+		}
+		if f.Hidden != s.Hidden {
+			t.Errorf("flag %s: hidden %v, want %v", s.Name, f.Hidden, s.Hidden)
 		}
 	}
-	for name := range fields {
-		t.Errorf("flag for unknown setting %q", name)
+}
+
+// TestSettingFlagValues: every flag form reaches the config layer as the text given, booleans
+// included, so their values are parsed (and refused) like those of any other layer.
+func TestSettingFlagValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want map[string]string
+	}{
+		{nil, map[string]string{}},
+		{[]string{"status", "--node_cap", "30", "--cpu-less-than=40"}, map[string]string{"node_cap": "30", "cpu_less_than": "40"}},
+		{[]string{"status", "--no_upnp", "--dry-run"}, map[string]string{"no_upnp": "true", "dry_run": "true"}},
+		{[]string{"status", "--no_upnp=maybe", "--antctl_debug=off"}, map[string]string{"no_upnp": "maybe", "antctl_debug": "off"}},
+		{[]string{"status", "--node_storage", "/x y", "--last_stopped_at", "5"}, map[string]string{"node_storage": "/x y", "last_stopped_at": "5"}},
+	} {
+		var c cli
+		e := &env{stdout: io.Discard, stderr: io.Discard, home: "/home/u", goos: "linux"}
+		k, err := newParser(e, &c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.Parse(tc.args); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if got := c.flagValues(); !maps.Equal(got, tc.want) {
+			t.Errorf("%q: flagValues() = %v, want %v", tc.args, got, tc.want)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/config"
 )
 
 type initCmd struct{}
@@ -20,8 +21,10 @@ func (initCmd) Help() string {
 // the file appears atomically, so a failure leaves nothing behind.
 func (initCmd) Run(s *session) error {
 	ctx := context.Background()
-	if s.cli.flagValues()["dry_run"] == "true" {
-		return usageErr{errors.New("dry run is not supported during init")}
+	if raw, ok := s.cli.flagValues()["dry_run"]; ok {
+		if dry, err := config.Parse(config.MustLookup("dry_run"), raw, s.env.home); err == nil && dry == true {
+			return usageErr{errors.New("dry run is not supported during init")}
+		}
 	}
 	st, err := s.load(ctx)
 	if err != nil {
@@ -38,7 +41,7 @@ func (initCmd) Run(s *session) error {
 	if cfg.RewardsAddress == "" {
 		return errors.New("rewards_address: a rewards address is required: wnm init --rewards_address 0x…")
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := st.resolved.Validate(); err != nil {
 		return err
 	}
 	boot, err := worker.BootTime(ctx)

@@ -171,8 +171,11 @@ func TestParseValues(t *testing.T) {
 		{"no_upnp", "maybe", nil, `no_upnp: "maybe" is not a boolean`},
 		{"port_start", "55", 55, ""},
 		{"port_start", "55000", 55, ""},
-		{"port_start", "55001", 55, ""},
-		{"metrics_port_start", "13500", 13, ""},
+		{"port_start", "55001", nil, `port_start: "55001" is not a port range start (thousands such as 55, or a multiple of 1000 such as 55000)`},
+		{"port_start", "55500", nil, `port_start: "55500" is not a port range start`},
+		{"metrics_port_start", "13500", nil, `metrics_port_start: "13500" is not a port range start`},
+		{"metrics_port_start", "13000", 13, ""},
+		{"rpc_port_start", "0", 0, ""},
 		{"port_start", "70000", nil, `port_start: "70000" is not a port range start`},
 		{"node_storage", "~/nodes", "/home/u/nodes", ""},
 		{"node_storage", "nodes", nil, `node_storage: "nodes" is not an absolute path`},
@@ -201,7 +204,7 @@ func TestResolveErrorNamesOrigin(t *testing.T) {
 	p := testPlatform(t)
 	f := write(t, filepath.Join(p.Home, "wnm/config"), "node_cap = 10\ncpu_remove = high\n")
 	_, err := Resolve(Sources{Files: []string{f}}, Defaults(p), false, p.Home)
-	if err == nil || !strings.Contains(err.Error(), `cpu_remove: "high" is not a whole number (from `+f+`:2)`) {
+	if err == nil || !strings.Contains(err.Error(), `cpu_remove: "high" is not a whole number (from config file `+f+`:2)`) {
 		t.Errorf("error = %v", err)
 	}
 	_, err = Resolve(Sources{Explicit: filepath.Join(p.Home, "missing")}, Defaults(p), false, p.Home)

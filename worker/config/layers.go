@@ -50,6 +50,55 @@ type Origin struct {
 	Where string // "--node_cap", "WNM_NODE_CAP", "/home/u/wnm/config:3", …
 }
 
+// Describe says where the value came from in words, for messages: "from --node_cap", "from
+// environment variable WNM_NODE_CAP", "from config file /home/u/wnm/config:3", "from the
+// database", "the default".
+func (o Origin) Describe() string {
+	switch o.Layer {
+	case LayerFlag:
+		return "from " + o.Where
+	case LayerEnv:
+		return "from environment variable " + o.Where
+	case LayerDotEnv:
+		return "from .env file " + o.Where
+	case LayerFile:
+		return "from config file " + o.Where
+	case LayerDatabase:
+		return "from the database"
+	default:
+		return "the default"
+	}
+}
+
+// Origin returns where setting name's value came from; a value nothing set is the default.
+func (r *Resolved) Origin(name string) Origin {
+	if o, ok := r.Origins[name]; ok {
+		return o
+	}
+	return Origin{Layer: LayerDefault, Where: "default"}
+}
+
+// Validate is [Config.Validate] with every error saying where each value involved came from.
+func (r *Resolved) Validate() error {
+	err := r.Config.Validate()
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		if se, ok := e.(*SettingError); ok {
+			se.Origins = se.Origins[:0]
+			for _, n := range se.Names {
+				se.Origins = append(se.Origins, r.Origin(n))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Resolved is a resolved configuration with the origin of every value that did not come from the
 // defaults.
 type Resolved struct {
@@ -92,7 +141,7 @@ func Resolve(src Sources, base Config, dbLayer bool, home string) (*Resolved, er
 			return nil
 		}
 		if err := r.Config.Set(s, raw, home); err != nil {
-			return fmt.Errorf("%w (from %s)", err, o.Where)
+			return fmt.Errorf("%w (%s)", err, o.Describe())
 		}
 		r.Origins[s.Name] = o
 		return nil
@@ -115,7 +164,7 @@ func Resolve(src Sources, base Config, dbLayer bool, home string) (*Resolved, er
 		if err != nil {
 			return nil, err
 		}
-		if err := applyEnv(vars, LayerDotEnv, src.DotEnv+": ", set); err != nil {
+		if err := applyEnv(vars, LayerDotEnv, Printable(src.DotEnv)+": ", set); err != nil {
 			return nil, err
 		}
 	}
@@ -178,7 +227,7 @@ func readConfigFile(path string, mustExist bool, set func(string, string, Origin
 		}
 		key := strings.TrimSpace(line[:i])
 		val := unquote(strings.TrimSpace(line[i+1:]))
-		if err := set(key, val, Origin{Layer: LayerFile, Where: fmt.Sprintf("%s:%d", path, n)}); err != nil {
+		if err := set(key, val, Origin{Layer: LayerFile, Where: fmt.Sprintf("%s:%d", Printable(path), n)}); err != nil {
 			return err
 		}
 	}
