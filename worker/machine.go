@@ -126,6 +126,28 @@ func ApplyConfig(m *store.Machine, c config.Config) {
 	}
 }
 
+// SaveSettings writes the named persisted settings of c into the machine row, in one transaction.
+// The other columns keep their bytes, NULLs included.
+func SaveSettings(ctx context.Context, st *store.Store, c config.Config, names []string) error {
+	err := st.Write(ctx, func(w *store.Writer) error {
+		m, err := w.Machine()
+		if err != nil {
+			return err
+		}
+		cols := m.Columns()
+		for _, name := range names {
+			if s, ok := config.Lookup(name); ok && s.Persist {
+				setRow(column(cols, s), c.Value(s.Name))
+			}
+		}
+		return w.UpdateMachine(m)
+	})
+	if err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	return nil
+}
+
 // MachineFromConfig returns the machine row a new installation starts with. The boot time is
 // recorded both as wnm-python's last_stopped_at and as wnm's own, so the first cycle does not
 // mistake the init for a reboot.

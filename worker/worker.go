@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -167,18 +166,11 @@ func persistChanges(ctx context.Context, o Options) error {
 	if o.Config.DryRun {
 		return nil
 	}
-	err := o.Store.Write(ctx, func(w *store.Writer) error {
-		m, err := w.Machine()
-		if err != nil {
-			return err
-		}
-		ApplyConfig(&m, o.Config)
-		return w.UpdateMachine(m)
-	})
-	if err != nil {
-		return fmt.Errorf("save settings: %w", err)
+	names := make([]string, len(o.Changes))
+	for i, c := range o.Changes {
+		names[i] = c.Name
 	}
-	return nil
+	return SaveSettings(ctx, o.Store, o.Config, names)
 }
 
 type cycle struct {

@@ -40,6 +40,7 @@ type cli struct {
 	Plan      planCmd      `cmd:"" help:"Show what the next cycle would do and why, changing nothing"`
 	Survey    surveyCmd    `cmd:"" help:"Read the host and every node and print the observation"`
 	Status    statusCmd    `cmd:"" help:"List the nodes with their state, versions, ports and metrics"`
+	ConfigCmd configCmd    `cmd:"" name:"config" help:"Show the settings and where they come from, or save new values"`
 	Install   installCmd   `cmd:"" help:"Install the timer (systemd), launchd job or cron line that runs wnm every minute"`
 	Uninstall uninstallCmd `cmd:"" help:"Remove what install created, leaving nodes and data alone"`
 	Version   versionCmd   `cmd:"" help:"Print the wnm version"`

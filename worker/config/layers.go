@@ -237,7 +237,7 @@ func readConfigFile(path string, mustExist bool, set func(string, string, Origin
 	return nil
 }
 
-// readDotEnv reads a dotenv file: KEY=VALUE lines, optional `export `, optional quotes, # comments.
+// readDotEnv reads a dotenv file; a missing file is no error.
 func readDotEnv(path string) (map[string]string, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -246,20 +246,94 @@ func readDotEnv(path string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf(".env: %w", err)
 	}
+	vars, err := ParseDotEnv(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s:%w", Printable(path), err)
+	}
+	return vars, nil
+}
+
+// ParseDotEnv parses dotenv text by the rules python-dotenv (which wnm-python reads .env with)
+// and its kin follow:
+//   - one KEY=VALUE per line, with an optional `export ` prefix and spaces around KEY and =;
+//   - blank lines and lines starting with # are comments;
+//   - an unquoted value ends at a # that follows a space or tab (an inline comment) and is trimmed,
+//     so `NODE_CAP=30 # thirty` is 30 while `A=b#c` is b#c;
+//   - a value in single quotes is taken literally, # and spaces included;
+//   - a value in double quotes may hold # and spaces and the escapes \n, \t, \r, \", \' and \\;
+//   - after a closing quote only spaces and a comment may follow.
+//
+// Variables (${VAR}) are not expanded, and a quoted value must end on its own line. An error gives
+// the line number and what is wrong.
+func ParseDotEnv(text string) (map[string]string, error) {
 	vars := map[string]string{}
-	for n, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		line = strings.TrimPrefix(line, "export ")
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: %q is not a KEY=VALUE line", path, n+1, line)
+		if rest, ok := strings.CutPrefix(line, "export"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+			line = strings.TrimSpace(rest)
 		}
-		vars[strings.TrimSpace(k)] = unquote(strings.TrimSpace(v))
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.TrimSpace(k)
+		if !ok || !envKey.MatchString(k) {
+			return nil, fmt.Errorf("%d: %s is not a KEY=VALUE line", n+1, Printable(line))
+		}
+		val, err := dotEnvValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("%d: %s: %w", n+1, k, err)
+		}
+		vars[k] = val
 	}
 	return vars, nil
+}
+
+// dotEnvValue reads the value part of a dotenv line, as it follows the =.
+func dotEnvValue(raw string) (string, error) {
+	v := strings.TrimSpace(raw)
+	if v == "" || v[0] == '#' && len(v) < len(raw) {
+		return "", nil // nothing, or only a comment after a space
+	}
+	q := v[0]
+	if q != '\'' && q != '"' {
+		for i := 1; i < len(v); i++ {
+			if v[i] == '#' && (v[i-1] == ' ' || v[i-1] == '\t') {
+				return strings.TrimSpace(v[:i]), nil
+			}
+		}
+		return v, nil
+	}
+	var b strings.Builder
+	for i := 1; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == q:
+			rest := strings.TrimSpace(v[i+1:])
+			if rest != "" && !strings.HasPrefix(rest, "#") {
+				return "", fmt.Errorf("%s follows the closing quote", Printable(rest))
+			}
+			return b.String(), nil
+		case c == '\\' && q == '"' && i+1 < len(v):
+			i++
+			switch e := v[i]; e {
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			case 'r':
+				b.WriteByte('\r')
+			case '"', '\'', '\\':
+				b.WriteByte(e)
+			default:
+				b.WriteByte('\\')
+				b.WriteByte(e)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", fmt.Errorf("the quote %c is not closed", q)
 }
 
 func unquote(v string) string {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/url"
 	"os"
 	"strings"
 
@@ -19,7 +21,7 @@ func PeekProcessManager(ctx context.Context, path string) (string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return "", err
 	}
-	conn, err := sqlite.OpenConn(path, sqlite.OpenReadOnly)
+	conn, err := openReadOnly(path)
 	if err != nil {
 		return "", fmt.Errorf("open %s: %w", path, err)
 	}
@@ -38,6 +40,19 @@ func PeekProcessManager(ctx context.Context, path string) (string, error) {
 	return pm, nil
 }
 
+// openReadOnly opens the database at path for reading without creating a file. A read-only
+// connection to a WAL database creates the -wal and -shm files when they are missing and, unable
+// to checkpoint, leaves them behind. When there is no -wal file, no connection has the database
+// open and everything is in the main file, so it is opened as immutable, which needs neither;
+// otherwise the existing files are shared as usual.
+func openReadOnly(path string) (*sqlite.Conn, error) {
+	if _, err := os.Stat(path + "-wal"); errors.Is(err, fs.ErrNotExist) {
+		u := url.URL{Scheme: "file", Path: path, RawQuery: "immutable=1"}
+		return sqlite.OpenConn(u.String(), sqlite.OpenReadOnly|sqlite.OpenURI)
+	}
+	return sqlite.OpenConn(path, sqlite.OpenReadOnly)
+}
+
 // PeekMachine reads the machine row from the database at path through a read-only connection,
 // without migrating or writing anything, so that read-only commands leave the file byte-identical.
 // Columns an older schema lacks (wnm's additions, before the first migration) read as zero.
@@ -46,7 +61,7 @@ func PeekMachine(ctx context.Context, path string) (Machine, error) {
 	if _, err := os.Stat(path); err != nil {
 		return m, fmt.Errorf("open store: %w", err)
 	}
-	conn, err := sqlite.OpenConn(path, sqlite.OpenReadOnly)
+	conn, err := openReadOnly(path)
 	if err != nil {
 		return m, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -39,6 +39,11 @@ func TestPeekMachine(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Error("PeekMachine changed the database file")
 	}
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		if _, err := os.Stat(s.Path() + suffix); err == nil {
+			t.Errorf("PeekMachine left %s behind", s.Path()+suffix)
+		}
+	}
 
 	execRaw(t, s.Path(), "ALTER TABLE machine DROP COLUMN survey_timeout_ms; ALTER TABLE machine DROP COLUMN wnm_boot_time;")
 	got, err = PeekMachine(ctx, s.Path())
