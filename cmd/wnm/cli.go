@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/alecthomas/kong"
 
@@ -161,7 +163,7 @@ func (e *env) main(args []string) (code int) {
 	}()
 	kctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "wnm: error: %v\n", err)
+		printError(e.stderr, err)
 		return exitUsage
 	}
 	s := &session{env: e, cli: &c}
@@ -170,10 +172,54 @@ func (e *env) main(args []string) (code int) {
 		if errors.Is(err, lock.ErrBusy) {
 			s.logger().Info(err.Error())
 		} else {
-			fmt.Fprintf(e.stderr, "wnm: error: %v\n", err)
+			printError(e.stderr, err)
 		}
 	}
 	return exitCode(err)
+}
+
+// printError writes err to w as "wnm: error: …" lines, one per joined error. A control character
+// in an error (a newline in a path, an escape sequence) is written escaped, as in a Go string,
+// so that an error never prints a value raw.
+func printError(w io.Writer, err error) {
+	for _, l := range errorLines(err) {
+		fmt.Fprintf(w, "wnm: error: %s\n", escapeControl(l))
+	}
+}
+
+// errorLines splits err into the messages of the errors it joins, keeping a wrapper's prefix on
+// the first.
+func errorLines(err error) []string {
+	var join interface{ Unwrap() []error }
+	if !errors.As(err, &join) {
+		return []string{err.Error()}
+	}
+	prefix, _ := strings.CutSuffix(err.Error(), join.(error).Error())
+	var lines []string
+	for _, e := range join.Unwrap() {
+		lines = append(lines, errorLines(e)...)
+	}
+	if len(lines) > 0 {
+		lines[0] = prefix + lines[0]
+	}
+	return lines
+}
+
+// escapeControl replaces every control character in s by its Go escape.
+func escapeControl(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // dispatch runs the compatibility action flags first, then the chosen command.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/alecthomas/kong"
@@ -137,6 +138,39 @@ func TestCommandHelp(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "Usage: wnm "+cmd) || !strings.Contains(out.String(), "--node_cap=INT") {
 			t.Errorf("wnm %s --help:\n%s", cmd, out.String())
+		}
+	}
+}
+
+// TestErrorsEscapeControlCharacters: a value with a newline or an escape sequence is never printed
+// raw, whichever part of wnm reports it; joined errors still print one per line.
+func TestErrorsEscapeControlCharacters(t *testing.T) {
+	home := t.TempDir()
+	for _, tc := range []struct {
+		args  []string
+		code  int
+		want  []string
+		lines int
+	}{
+		{[]string{"status", "-c", home + "/a\nb"}, 2, []string{`a\nb`}, 1},
+		{[]string{"status", "--dbpath", home + "/a\nb/colony.db"}, 1, []string{`no database found at "` + home + `/a\nb/colony.db"`}, 1},
+		{[]string{"status", "--node_cap", "3\x1b[2J"}, 1, []string{`node_cap: "3\x1b[2J" is not a whole number (from --node_cap)`}, 1},
+		{[]string{"init", "--dbpath", home + "/db", "--rewards_address", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "--node_storage", "/x\ny", "--cpu_less_than", "101"}, 1,
+			[]string{`node_storage: "/x\ny" contains a control character (from --node_storage)`, "cpu_less_than: 101 is not a percentage"}, 2},
+	} {
+		var out, errOut bytes.Buffer
+		e := &env{stdout: &out, stderr: &errOut, home: home, goos: "linux", euid: 1000, now: time.Now}
+		if code := e.main(tc.args); code != tc.code {
+			t.Errorf("%q: exit %d, want %d; stderr:\n%s", tc.args, code, tc.code, errOut.String())
+		}
+		got := errOut.String()
+		if strings.ContainsAny(got, "\x1b\r") || strings.Count(got, "\n") != tc.lines {
+			t.Errorf("%q: stderr has raw control characters or %d lines, want %d:\n%s", tc.args, strings.Count(got, "\n"), tc.lines, got)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%q: stderr %q does not contain %q", tc.args, got, w)
+			}
 		}
 	}
 }

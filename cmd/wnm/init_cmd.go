@@ -32,10 +32,10 @@ func (initCmd) Run(s *session) error {
 	}
 	defer st.close()
 	if st.stored != nil {
-		return fmt.Errorf("machine already initialized in %s", st.resolved.DBPath)
+		return fmt.Errorf("machine already initialized in %s", config.Printable(st.resolved.DBPath))
 	}
 	if st.st != nil {
-		return fmt.Errorf("%s exists but holds no machine; move it away or pass --dbpath", st.resolved.DBPath)
+		return fmt.Errorf("%s exists but holds no machine; move it away or pass --dbpath", config.Printable(st.resolved.DBPath))
 	}
 	cfg := st.resolved.Config
 	if cfg.RewardsAddress == "" {

@@ -153,9 +153,9 @@ func (st *state) needMachine() error {
 		return nil
 	}
 	if !st.dbExists {
-		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", st.resolved.DBPath)
+		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", config.Printable(st.resolved.DBPath))
 	}
-	return fmt.Errorf("no machine configuration in %s; run wnm init", st.resolved.DBPath)
+	return fmt.Errorf("no machine configuration in %s; run wnm init", config.Printable(st.resolved.DBPath))
 }
 
 func (s *session) removeLockfile() error {
