@@ -223,7 +223,7 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 	for _, a := range plan.Actions {
 		if a.Kind != decide.Survey && a.Kind != decide.Resurvey && a.Kind != decide.Forget {
 			if touched && delay > 0 {
-				c.Logger.Info("action delay", "delay_ms", delay.Milliseconds())
+				c.Logger.Info("action delay", "delay_seconds", survey.Seconds(delay))
 				select {
 				case <-ctx.Done():
 				case <-time.After(delay):
@@ -332,9 +332,9 @@ func (c *cycle) summary(r *Result) {
 	c.Logger.Info("cycle",
 		"nodes", r.Plan.Counts.Total, "running", r.Plan.Counts.Running, "stopped", r.Plan.Counts.Stopped,
 		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason,
-		"cpu", r.Obs.Host.CPUPercent.String(), "mem", r.Obs.Host.MemPercent.String(), "disk", r.Obs.Host.DiskPercent.String(),
-		"load1", r.Obs.Host.Load1.String(), "latest", r.Obs.LatestVersion,
-		"duration_seconds", c.Now().Sub(c.start).Seconds(), "survey_seconds", r.Obs.Took.Seconds(),
+		"cpu", r.Obs.Host.CPUPercent, "mem", r.Obs.Host.MemPercent, "disk", r.Obs.Host.DiskPercent,
+		"load1", r.Obs.Host.Load1, "latest", r.Obs.LatestVersion,
+		"duration_seconds", survey.Seconds(c.Now().Sub(c.start)), "survey_seconds", survey.Seconds(r.Obs.Took),
 		"wchar", wchar, "write_bytes", wb, "dry_run", c.Config.DryRun)
 }
 
