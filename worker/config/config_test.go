@@ -375,3 +375,21 @@ func TestParseDotEnv(t *testing.T) {
 		})
 	}
 }
+
+func TestNameChecks(t *testing.T) {
+	for _, tc := range []struct {
+		s             string
+		host, envName bool
+	}{
+		{"a", true, true}, {"A_1", false, true}, {"_x", false, true}, {"1x", true, false}, {"", false, false},
+		{"node-1.example.org", true, false}, {"-a", false, false}, {"a-", false, false}, {"a.", false, false},
+		{"a b", false, false}, {"é", false, false}, {strings.Repeat("a", 253), true, true}, {strings.Repeat("a", 254), false, true},
+	} {
+		if got := isHostname(tc.s); got != tc.host {
+			t.Errorf("isHostname(%q) = %v", tc.s, got)
+		}
+		if got := isEnvKey(tc.s); got != tc.envName {
+			t.Errorf("isEnvKey(%q) = %v", tc.s, got)
+		}
+	}
+}

@@ -277,7 +277,7 @@ func ParseDotEnv(text string) (map[string]string, error) {
 		}
 		k, v, ok := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
-		if !ok || !envKey.MatchString(k) {
+		if !ok || !isEnvKey(k) {
 			return nil, fmt.Errorf("%d: %s is not a KEY=VALUE line", n+1, Printable(line))
 		}
 		val, err := dotEnvValue(v)
