@@ -4,7 +4,7 @@
 GO ?= go
 LDFLAGS ?= -s -w
 
-.PHONY: help build demo test bench update deb
+.PHONY: help build demo test check bench update deb
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ demo: ## Run wnm on fake antnodes in a scratch directory (no network needed)
 
 test: ## Install test dependencies (as root) and run every check and test
 	bash testenv/scripts/test.sh
+
+check: ## gofmt, go vet and golangci-lint (.golangci.yml)
+	bash testenv/scripts/check.sh
 
 bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
