@@ -64,6 +64,12 @@ type Bind struct {
 
 // Options says how to boot a container.
 type Options struct {
+	// Directory is a root filesystem to boot instead of the host's own, such as a
+	// debootstrapped Debian for package tests. It is booted with --volatile=overlay: every
+	// change lands in a tmpfs over it and is gone at poweroff, so the directory is never
+	// written and can be reused. The host's /etc files ([DefaultBinds]) are not bound in: such
+	// a root has its own. "" boots the host's root, read-only under --volatile=yes.
+	Directory string
 	// Bind lists extra bind mounts, after the defaults ([DefaultBinds]).
 	Bind []Bind
 	// Args are extra systemd-nspawn flags, placed before -b (for example "--setenv=X=1"), in
@@ -242,13 +248,23 @@ const containerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 
 // nspawnArgs builds systemd-nspawn's command line, less --machine.
 func nspawnArgs(opts Options) ([]string, error) {
+	root, volatile := "/", "yes"
+	if opts.Directory != "" {
+		if !filepath.IsAbs(opts.Directory) || filepath.Clean(opts.Directory) == "/" {
+			return nil, fmt.Errorf("directory %q must be absolute and not /", opts.Directory)
+		}
+		if _, err := os.Stat(filepath.Join(opts.Directory, "lib/systemd/systemd")); err != nil {
+			return nil, fmt.Errorf("directory %s has no systemd to boot: %w", opts.Directory, err)
+		}
+		root, volatile = filepath.Clean(opts.Directory), "overlay"
+	}
 	args := []string{
-		"--directory=/", "--volatile=yes", "--register=no", "--keep-unit", "--private-network",
+		"--directory=" + root, "--volatile=" + volatile, "--register=no", "--keep-unit", "--private-network",
 		"--console=read-only",
 	}
 	var binds []Bind
 	for _, p := range DefaultBinds {
-		if _, err := os.Stat(p); err == nil {
+		if _, err := os.Stat(p); err == nil && opts.Directory == "" {
 			binds = append(binds, Bind{Src: p, ReadOnly: true})
 		}
 	}
