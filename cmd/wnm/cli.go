@@ -19,9 +19,6 @@ import (
 	"github.com/wnm-project/wnm/worker/lock"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "0.1.0-dev"
-
 // Exit codes. They are documented in the README and in `wnm --help`.
 const (
 	exitOK      = 0  // success, including a cycle whose node operations failed (they are logged)
@@ -45,7 +42,8 @@ type cli struct {
 	ConfigCmd configCmd    `cmd:"" name:"config" help:"Show the settings and where they come from, or save new values"`
 	Install   installCmd   `cmd:"" help:"Install the timer (systemd), launchd job or cron line that runs wnm every minute"`
 	Uninstall uninstallCmd `cmd:"" help:"Remove what install created, leaving nodes and data alone"`
-	Version   versionCmd   `cmd:"" help:"Print the wnm version"`
+	Version   versionCmd   `cmd:"" help:"Print the version, commit, build date and Go version (--json for JSON)"`
+	DistFiles distFilesCmd `cmd:"" name:"dist-files" hidden:"" help:"Write the files the packages ship: units and man page"`
 }
 
 // globals are flags that do not map to a stored setting.

@@ -180,10 +180,3 @@ func (s *session) removeLockfile() error {
 	s.logger().Info("lock file removed", "path", path)
 	return nil
 }
-
-type versionCmd struct{}
-
-func (versionCmd) Run(s *session) error {
-	fmt.Fprintf(s.env.stdout, "wnm version %s\n", version)
-	return nil
-}
