@@ -187,7 +187,7 @@ func (c configSetCmd) Run(s *session) error {
 	var names []string
 	for _, p := range pairs {
 		o := config.Origin{Layer: config.LayerFlag, Where: "config set " + config.Printable(p.set.Name+"="+p.raw)}
-		if err := r.Config.Set(p.set, p.raw, s.env.home); err != nil {
+		if err := r.Set(p.set, p.raw, s.env.home); err != nil {
 			return fmt.Errorf("%w (%s)", err, o.Describe())
 		}
 		r.Origins[p.set.Name] = o
