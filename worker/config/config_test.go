@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -306,6 +307,31 @@ func TestChanges(t *testing.T) {
 		_, err = r.Changes(&db)
 		if !errors.Is(err, ErrImmutable) || !strings.Contains(err.Error(), name+" (trying to change from "+db.Get(name)+" to "+val) {
 			t.Errorf("%s: Changes error = %v, want ErrImmutable naming both values", name, err)
+		}
+	}
+}
+
+// TestConfigFieldsMatchTheTable: every tagged field of Config is a setting of the table, and its Go
+// type is the one the setting's kind and default need.
+func TestConfigFieldsMatchTheTable(t *testing.T) {
+	typ := reflect.TypeFor[Config]()
+	want := map[Kind]reflect.Kind{Int: reflect.Int, PortStart: reflect.Int, Float: reflect.Float64, Bool: reflect.Bool, String: reflect.String, Path: reflect.String}
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		name := f.Tag.Get("setting")
+		s, ok := Lookup(name)
+		if !ok {
+			t.Errorf("Config.%s (setting %q) is not in the settings table", f.Name, name)
+			continue
+		}
+		if f.Type.Kind() != want[s.Kind] {
+			t.Errorf("Config.%s is %v, but setting %s is %v", f.Name, f.Type, s.Name, s.Kind)
+		}
+		if d := reflect.ValueOf(s.DefaultFor(testPlatform(t))); d.Kind() != f.Type.Kind() {
+			t.Errorf("setting %s: default %v is %v, want %v", s.Name, d, d.Kind(), f.Type.Kind())
+		}
+		if s.Column != "" && !s.Persist || s.Immutable && !s.Persist || s.UnsetInRow && !s.Persist {
+			t.Errorf("setting %s: a column, immutability or UnsetInRow need Persist", s.Name)
 		}
 	}
 }
