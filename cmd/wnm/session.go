@@ -144,6 +144,11 @@ func (s *session) loadWith(ctx context.Context, readOnly bool) (*state, error) {
 		out.close()
 		return nil, err
 	}
+	for _, name := range worker.UnsetSettings(mach) { // never stored: the value is the default
+		if out.resolved.Origin(name).Layer == config.LayerDatabase {
+			delete(out.resolved.Origins, name)
+		}
+	}
 	return out, nil
 }
 
