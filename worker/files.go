@@ -60,7 +60,7 @@ var leftover = regexp.MustCompile(`^(\.antnode\.wnm-tmp-.*|\.antnode[0-9]+|\.nod
 func installBinary(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errNoBinary, err)
+		return fmt.Errorf("%w: %w", errNoBinary, err)
 	}
 	defer in.Close()
 	if fi, err := in.Stat(); err != nil || !fi.Mode().IsRegular() {

@@ -170,18 +170,11 @@ func persistChanges(ctx context.Context, o Options) error {
 	if o.Config.DryRun {
 		return nil
 	}
-	err := o.Store.Write(ctx, func(w *store.Writer) error {
-		m, err := w.Machine()
-		if err != nil {
-			return err
-		}
-		ApplyConfig(&m, o.Config)
-		return w.UpdateMachine(m)
-	})
-	if err != nil {
-		return fmt.Errorf("save settings: %w", err)
+	names := make([]string, len(o.Changes))
+	for i, c := range o.Changes {
+		names[i] = c.Name
 	}
-	return nil
+	return SaveSettings(ctx, o.Store, o.Config, names)
 }
 
 type cycle struct {
@@ -248,7 +241,7 @@ func (c *cycle) run(stop context.Context) (*Result, error) {
 		}
 		if a.Kind != decide.Survey && a.Kind != decide.Resurvey && a.Kind != decide.Forget {
 			if touched && delay > 0 {
-				c.Logger.Info("action delay", "delay_ms", delay.Milliseconds())
+				c.Logger.Info("action delay", "delay_seconds", survey.Seconds(delay))
 				select {
 				case <-stop.Done():
 				case <-time.After(delay):
@@ -412,9 +405,9 @@ func (c *cycle) summary(r *Result) {
 	c.Logger.Info("cycle",
 		"nodes", r.Plan.Counts.Total, "running", r.Plan.Counts.Running, "stopped", r.Plan.Counts.Stopped,
 		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason,
-		"cpu", r.Obs.Host.CPUPercent.String(), "mem", r.Obs.Host.MemPercent.String(), "disk", r.Obs.Host.DiskPercent.String(),
-		"load1", r.Obs.Host.Load1.String(), "latest", r.Obs.LatestVersion,
-		"duration_seconds", c.Now().Sub(c.start).Seconds(), "survey_seconds", r.Obs.Took.Seconds(),
+		"cpu", r.Obs.Host.CPUPercent, "mem", r.Obs.Host.MemPercent, "disk", r.Obs.Host.DiskPercent,
+		"load1", r.Obs.Host.Load1, "latest", r.Obs.LatestVersion,
+		"duration_seconds", survey.Seconds(c.Now().Sub(c.start)), "survey_seconds", survey.Seconds(r.Obs.Took),
 		"wchar", wchar, "write_bytes", wb, "dry_run", c.Config.DryRun)
 }
 
