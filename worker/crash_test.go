@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/store"
 )
@@ -202,5 +205,63 @@ func TestInstallBinaryTempName(t *testing.T) {
 	}
 	if !leftover.MatchString(tempPrefix+"anything") || leftover.MatchString("antnode") {
 		t.Error("leftover pattern")
+	}
+}
+
+// failingRemove is a node manager whose first Remove fails, as a systemctl or launchctl call can.
+type failingRemove struct {
+	units.Manager
+	fails int
+}
+
+func (m *failingRemove) Remove(ctx context.Context, n gen.Node) error {
+	if m.fails > 0 {
+		m.fails--
+		return errors.New("systemctl disable --now antnode0003.service: Transport endpoint is not connected")
+	}
+	return m.Manager.Remove(ctx, n)
+}
+
+// An interrupted add whose undo fails in the manager keeps its row (and intent), so the unit or
+// plist the manager may still hold is never forgotten; the next cycle finishes the undo.
+func TestInterruptedAddIsForgottenOnlyOnceTheManagerRemovedIt(t *testing.T) {
+	f := newFleet(t, func(c *config.Config) { c.NodeCap = 1 })
+	t.Cleanup(func() { killStorage(f.cfg.NodeStorage) })
+	f.grow()
+	ctx := context.Background()
+	err := f.st.Write(ctx, func(w *store.Writer) error {
+		n, err := w.Node(1)
+		if err != nil {
+			return err
+		}
+		n3 := n
+		n3.ID, n3.NodeName, n3.Service = 3, "0003", "antnode0003.service"
+		n3.RootDir, n3.Binary = filepath.Join(f.cfg.NodeStorage, "antnode0003"), filepath.Join(f.cfg.NodeStorage, "antnode0003", "antnode")
+		n3.Port, n3.MetricsPort, n3.WNMIntent, n3.WNMIntentAt = f.cfg.PortStart*1000+3, f.cfg.MetricsPortStart*1000+3, "add", f.now.UnixMilli()
+		n3.Status = store.StatusStopped
+		return w.InsertNode(n3)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := NewManager(f.cfg, f.plat, f.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &failingRemove{Manager: real, fails: 2} // the reconcile's undo, then the dead-node removal
+	run := func() {
+		f.now = f.now.Add(61 * time.Second)
+		if _, err := Run(ctx, Options{Store: f.st, Config: f.cfg, Platform: f.plat, Logger: f.log, Manager: m,
+			Now: func() time.Time { return f.now }, Survey: f.pinned}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	if n, ok := f.nodes()[3]; !ok || n.WNMIntent == "" {
+		t.Fatalf("after failed removals node 3 is %+v (row present: %v), want its row with an intent", n, ok)
+	}
+	run()
+	if n, ok := f.nodes()[3]; ok && (n.WNMIntent != "" || n.Status != store.StatusRemoving) {
+		t.Fatalf("after the manager removed it node 3 is %s with intent %q", n.Status, n.WNMIntent)
 	}
 }
