@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/decide"
@@ -41,6 +42,7 @@ type Options struct {
 }
 
 func (o *Options) defaults() error {
+	o.defaultLogger()
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -64,10 +66,20 @@ func (o *Options) defaults() error {
 	return nil
 }
 
+// defaultLogger makes a nil Logger one that discards everything.
+func (o *Options) defaultLogger() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
 // State keys in the store's wnm_state table.
 const (
 	stateCounters = "host_counters"
 	stateVersions = "version_cache"
+	// stateRestarts counts, per node id, the restarts made while the node was alive but not
+	// answering, since it last answered.
+	stateRestarts = "unresponsive_restarts"
 )
 
 // InstalledVersions returns the version of each node binary as the last cycle's `--version` cache
@@ -106,7 +118,8 @@ type ActionResult struct {
 // Run does one cycle and returns what it did. Node operations that fail are logged and recorded;
 // they do not make Run fail. Run fails only when the cycle cannot run at all (no database access).
 func Run(ctx context.Context, o Options) (*Result, error) {
-	if err := persistChanges(ctx, o); err != nil {
+	o.defaultLogger()
+	if err := persistChanges(context.WithoutCancel(ctx), o); err != nil {
 		return nil, err
 	}
 	if err := o.defaults(); err != nil {
@@ -157,18 +170,11 @@ func persistChanges(ctx context.Context, o Options) error {
 	if o.Config.DryRun {
 		return nil
 	}
-	err := o.Store.Write(ctx, func(w *store.Writer) error {
-		m, err := w.Machine()
-		if err != nil {
-			return err
-		}
-		ApplyConfig(&m, o.Config)
-		return w.UpdateMachine(m)
-	})
-	if err != nil {
-		return fmt.Errorf("save settings: %w", err)
+	names := make([]string, len(o.Changes))
+	for i, c := range o.Changes {
+		names[i] = c.Name
 	}
-	return nil
+	return SaveSettings(ctx, o.Store, o.Config, names)
 }
 
 type cycle struct {
@@ -177,6 +183,8 @@ type cycle struct {
 	machine  store.Machine
 	nodes    map[int]store.Node
 	versions *survey.VersionCache
+	alive    map[int]bool // nodes not answering whose process the manager found running
+	restarts map[int]int  // stateRestarts
 }
 
 // load reads the machine row and the nodes.
@@ -191,7 +199,11 @@ func (c *cycle) load(ctx context.Context) error {
 	return c.loadNodes(ctx)
 }
 
-func (c *cycle) run(ctx context.Context) (*Result, error) {
+func (c *cycle) run(stop context.Context) (*Result, error) {
+	// A cancelled context (a signal) stops the cycle between actions only: the action under way
+	// finishes, no new one starts, and the cycle is recorded. So everything runs on a context that
+	// the cancellation does not reach, and stop is only looked at before each action.
+	ctx := context.WithoutCancel(stop)
 	if err := c.load(ctx); err != nil {
 		return nil, err
 	}
@@ -200,6 +212,7 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 		c.adopt(ctx)
 	}
 	obs := c.observe(ctx)
+	c.probeSilent(ctx, obs)
 	plan := decide.Next(c.input(obs))
 	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
 
@@ -218,25 +231,52 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 	}
 	delay := c.actionDelay()
 	touched := false
-	for _, a := range plan.Actions {
+	var interrupted error
+	for i, a := range plan.Actions {
+		if stop.Err() != nil {
+			interrupted = fmt.Errorf("%w after %d of %d actions (%v); the cycle is recorded",
+				ErrInterrupted, i, len(plan.Actions), context.Cause(stop))
+			c.Logger.Warn("interrupted: no further action starts", "done", i, "skipped", len(plan.Actions)-i, "cause", context.Cause(stop))
+			break
+		}
 		if a.Kind != decide.Survey && a.Kind != decide.Resurvey && a.Kind != decide.Forget {
 			if touched && delay > 0 {
-				c.Logger.Info("action delay", "delay_ms", delay.Milliseconds())
+				c.Logger.Info("action delay", "delay_seconds", survey.Seconds(delay))
 				select {
-				case <-ctx.Done():
+				case <-stop.Done():
 				case <-time.After(delay):
+				}
+				if stop.Err() != nil {
+					interrupted = fmt.Errorf("%w after %d of %d actions (%v); the cycle is recorded",
+						ErrInterrupted, i, len(plan.Actions), context.Cause(stop))
+					c.Logger.Warn("interrupted: no further action starts", "done", i, "skipped", len(plan.Actions)-i, "cause", context.Cause(stop))
+					break
 				}
 			}
 			touched = true
 		}
 		res.Results = append(res.Results, c.act(ctx, a, obs))
 	}
-	if err := c.recordCycle(ctx, res, changed, c.versions); err != nil {
-		return nil, err
+	rctx, cancel := context.WithTimeout(ctx, recordTimeout)
+	defer cancel()
+	if err := c.recordCycle(rctx, res, changed, c.versions); err != nil {
+		return nil, errors.Join(err, interrupted)
 	}
+	c.keepReserve()
 	c.summary(res)
+	if interrupted != nil {
+		return res, errors.Join(interrupted, context.Cause(stop))
+	}
 	return res, nil
 }
+
+// recordTimeout bounds the recording of an interrupted cycle.
+const recordTimeout = 10 * time.Second
+
+// ErrInterrupted is wrapped by [Run]'s error when its context was cancelled (on a signal) before
+// every planned action had started. The actions that ran finished, and the cycle is recorded; the
+// error also wraps the context's cause.
+var ErrInterrupted = errors.New("cycle interrupted")
 
 // actionDelay is the pause between two node operations of one cycle: --interval, else
 // --this_action_delay, else action_delay (wnm-python applied none in its automatic cycle).
@@ -249,6 +289,35 @@ func (c *cycle) actionDelay() time.Duration {
 		ms = c.Config.Interval
 	}
 	return time.Duration(ms) * time.Millisecond
+}
+
+// probeSilent asks the node manager whether the nodes that did not answer still run: a node alive
+// but silent needs a restart, not a start. It also forgets the restart counts of nodes that
+// answered or whose process is gone.
+func (c *cycle) probeSilent(ctx context.Context, obs survey.Observation) {
+	c.alive = map[int]bool{}
+	answered := map[int]bool{}
+	for _, o := range obs.Nodes {
+		n, ok := c.nodes[o.ID]
+		if !ok || o.Up || !o.RootDirExists {
+			answered[o.ID] = o.Up
+			continue
+		}
+		switch n.Status {
+		case store.StatusDisabled, store.StatusRemoving, store.StatusDead:
+			continue
+		}
+		if st, err := c.Manager.Status(ctx, c.spec(n)); err == nil && st.State == units.Running {
+			c.alive[o.ID] = true
+			c.Logger.Debug("node alive but not answering", "node", o.ID, "pid", st.PID, "err", o.Error,
+				"restarts", c.restarts[o.ID])
+		}
+	}
+	for id := range c.restarts {
+		if _, ok := c.nodes[id]; !ok || answered[id] {
+			delete(c.restarts, id)
+		}
+	}
 }
 
 // observe runs the survey over the loaded nodes.
@@ -300,6 +369,12 @@ func (c *cycle) loadState(ctx context.Context) (*survey.Counters, *survey.Versio
 			versions = &survey.VersionCache{}
 		}
 	}
+	c.restarts = map[int]int{}
+	if b, ok, err := c.Store.State(ctx, stateRestarts); err == nil && ok {
+		if json.Unmarshal(b, &c.restarts) != nil {
+			c.restarts = map[int]int{}
+		}
+	}
 	return prev, versions
 }
 
@@ -330,14 +405,28 @@ func (c *cycle) summary(r *Result) {
 	c.Logger.Info("cycle",
 		"nodes", r.Plan.Counts.Total, "running", r.Plan.Counts.Running, "stopped", r.Plan.Counts.Stopped,
 		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason,
-		"cpu", r.Obs.Host.CPUPercent.String(), "mem", r.Obs.Host.MemPercent.String(), "disk", r.Obs.Host.DiskPercent.String(),
-		"load1", r.Obs.Host.Load1.String(), "latest", r.Obs.LatestVersion,
-		"duration_seconds", c.Now().Sub(c.start).Seconds(), "survey_seconds", r.Obs.Took.Seconds(),
+		"cpu", r.Obs.Host.CPUPercent, "mem", r.Obs.Host.MemPercent, "disk", r.Obs.Host.DiskPercent,
+		"load1", r.Obs.Host.Load1, "latest", r.Obs.LatestVersion,
+		"duration_seconds", survey.Seconds(c.Now().Sub(c.start)), "survey_seconds", survey.Seconds(r.Obs.Took),
 		"wchar", wchar, "write_bytes", wb, "dry_run", c.Config.DryRun)
 }
 
 // errNoBinary is returned when a node must be created or upgraded but antnode_path has no usable binary.
 var errNoBinary = errors.New("antnode_path has no usable antnode binary")
 
-// noManager stands in for the node manager where nothing may be touched (survey, plan).
-type noManager struct{ units.Manager }
+// noManager stands in for the node manager where nothing may be touched (survey, plan): every
+// operation fails with errNoManager instead of acting.
+type noManager struct{}
+
+// errNoManager is what noManager's operations return.
+var errNoManager = errors.New("no node manager: this command changes nothing")
+
+func (noManager) Name() string                            { return "none" }
+func (noManager) Create(context.Context, gen.Node) error  { return errNoManager }
+func (noManager) Start(context.Context, gen.Node) error   { return errNoManager }
+func (noManager) Stop(context.Context, gen.Node) error    { return errNoManager }
+func (noManager) Remove(context.Context, gen.Node) error  { return errNoManager }
+func (noManager) Discover(context.Context) ([]int, error) { return nil, errNoManager }
+func (noManager) Status(context.Context, gen.Node) (units.Status, error) {
+	return units.Status{State: units.Unknown, Detail: "no node manager"}, errNoManager
+}

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/config"
@@ -38,7 +37,7 @@ func (s *session) sources(p config.Platform) config.Sources {
 	}
 }
 
-// mode detects wnm-python's sudo or user mode (upstream-behaviour §2.1): an explicit
+// mode detects wnm-python's sudo or user mode (docs/compatibility.md, "Modes and directories"): an explicit
 // process_manager wins, then the process manager stored in an existing database, then root → sudo.
 func (s *session) mode(ctx context.Context) (config.Mode, error) {
 	probe := s.env.platform(config.ModeUser)
@@ -56,10 +55,18 @@ func (s *session) mode(ctx context.Context) (config.Mode, error) {
 		candidates = append([]string{r.DBPath}, candidates...)
 	}
 	for _, path := range candidates {
-		if pm, err := store.PeekProcessManager(ctx, path); err == nil {
-			if m, ok := config.ManagerMode(pm); ok {
-				return m, nil
-			}
+		pm, err := store.PeekProcessManager(ctx, path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			// A database that is there but cannot be read (garbage, truncated, unreadable) is the
+			// operator's to fix: guessing the mode instead would point at another machine's
+			// database (as root, /var/antctl) and invite creating a second one there.
+			return "", fmt.Errorf("cannot read the database %s to tell the mode: %w; repair or move it, or name the mode with --process_manager", path, err)
+		}
+		if m, ok := config.ManagerMode(pm); ok {
+			return m, nil
 		}
 	}
 	if s.env.euid == 0 && s.env.goos == "linux" {
@@ -73,7 +80,8 @@ func (s *session) mode(ctx context.Context) (config.Mode, error) {
 type state struct {
 	plat     config.Platform
 	resolved *config.Resolved
-	st       *store.Store // nil when there is no database
+	st       *store.Store // nil when there is no database, or it was read read-only
+	dbExists bool
 	stored   *config.Config
 }
 
@@ -83,8 +91,12 @@ func (st *state) close() {
 	}
 }
 
-// load resolves the settings over the database (if it exists) and validates them.
-func (s *session) load(ctx context.Context) (*state, error) {
+// load resolves the settings over the database (if it exists) and opens it.
+func (s *session) load(ctx context.Context) (*state, error) { return s.loadWith(ctx, false) }
+
+// loadWith is load; with readOnly it reads the machine row through a read-only connection and
+// opens no store, so that the database file stays byte-identical.
+func (s *session) loadWith(ctx context.Context, readOnly bool) (*state, error) {
 	m, err := s.mode(ctx)
 	if err != nil {
 		return nil, err
@@ -100,29 +112,50 @@ func (s *session) load(ctx context.Context) (*state, error) {
 		s.logger().Warn(w)
 	}
 	out := &state{plat: p, resolved: r}
-	db, err := store.Open(ctx, r.DBPath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return out, nil
-	case err != nil:
-		return nil, err
+	var mach store.Machine
+	if readOnly {
+		mach, err = store.PeekMachine(ctx, r.DBPath)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return out, nil
+		case errors.Is(err, store.ErrNoMachine):
+			out.dbExists = true
+			return out, nil
+		case err != nil:
+			return nil, err
+		}
+	} else {
+		db, err := store.Open(ctx, r.DBPath)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return out, nil
+		case err != nil:
+			return nil, err
+		}
+		out.st = db
+		mach, err = db.Machine(ctx)
+		if errors.Is(err, store.ErrNoMachine) {
+			out.dbExists = true
+			return out, nil
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
-	out.st = db
-	mach, err := db.Machine(ctx)
-	if errors.Is(err, store.ErrNoMachine) {
-		return out, nil
-	}
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
+	out.dbExists = true
 	stored := worker.ConfigFromMachine(mach, defaults, s.env.home)
 	stored.DBPath = r.DBPath
 	out.stored = &stored
 	out.resolved, err = config.Resolve(src, stored, true, s.env.home)
 	if err != nil {
-		db.Close()
+		out.close()
 		return nil, err
+	}
+	for _, name := range worker.UnsetSettings(mach) { // never stored: the value is the default
+		if out.resolved.Origin(name).Layer == config.LayerDatabase {
+			delete(out.resolved.Origins, name)
+		}
 	}
 	return out, nil
 }
@@ -132,14 +165,11 @@ func (st *state) needMachine() error {
 	if st.stored != nil {
 		return nil
 	}
-	if st.st == nil {
-		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", st.resolved.DBPath)
+	if !st.dbExists {
+		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", config.Printable(st.resolved.DBPath))
 	}
-	return fmt.Errorf("no machine configuration in %s; run wnm init", st.resolved.DBPath)
+	return fmt.Errorf("no machine configuration in %s; run wnm init", config.Printable(st.resolved.DBPath))
 }
-
-// lockPath is the cycle lock next to the database, under wnm-python's name.
-func lockPath(dbPath string) string { return filepath.Join(filepath.Dir(dbPath), "wnm_active") }
 
 func (s *session) removeLockfile() error {
 	ctx := context.Background()
@@ -152,7 +182,7 @@ func (s *session) removeLockfile() error {
 	if err != nil {
 		return err
 	}
-	path := lockPath(r.DBPath)
+	path := lock.Path(r.DBPath)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		s.logger().Info("lock file does not exist", "path", path)
 		return nil

@@ -335,9 +335,9 @@ func (m *Machine) findLeader(ctx context.Context) error {
 	for {
 		select {
 		case <-m.done:
-			return fmt.Errorf("systemd-nspawn exited before the container's systemd appeared: %v", m.waitErr)
+			return fmt.Errorf("systemd-nspawn exited before the container's systemd appeared: %w", m.waitErr)
 		case <-ctx.Done():
-			return fmt.Errorf("no container systemd after %v: %w (last: %v)", ctx.Err(), context.Cause(ctx), last)
+			return fmt.Errorf("no container systemd after %w: %w (last: %w)", ctx.Err(), context.Cause(ctx), last)
 		default:
 		}
 		pid, err := systemdChild(nspawnPID)
@@ -415,7 +415,7 @@ func (m *Machine) waitRunning(ctx context.Context) error {
 	for {
 		select {
 		case <-m.done:
-			return fmt.Errorf("systemd-nspawn exited during boot: %v (last: %s)", m.waitErr, last)
+			return fmt.Errorf("systemd-nspawn exited during boot: %w (last: %s)", m.waitErr, last)
 		default:
 		}
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -10,7 +10,7 @@ import (
 )
 
 // fleet starts n antnode endpoints on 127.0.0.1, one http.Server per port,
-// serving the §3.6 sample texts; the endpoints for which hung(i) is true
+// serving the sample texts; the endpoints for which hung(i) is true
 // never answer. Target IDs are 1..n.
 func fleet(tb testing.TB, n int, hung func(i int) bool) []Target {
 	return slowFleet(tb, n, hung, 0)
@@ -21,7 +21,7 @@ func fleet(tb testing.TB, n int, hung func(i int) bool) []Target {
 func slowFleet(tb testing.TB, n int, hung func(i int) bool, latency time.Duration) []Target {
 	tb.Helper()
 	ensureFDs(tb, uint64(4*n+256))
-	var ok http.Handler = antnode(sample(tb, "peers-metrics.txt"), sample(tb, "peers-metadata.txt"))
+	ok := antnode(sample(tb, "peers-metrics.txt"), sample(tb, "peers-metadata.txt"))
 	if latency > 0 {
 		fast := ok
 		ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +36,7 @@ func slowFleet(tb testing.TB, n int, hung func(i int) bool, latency time.Duratio
 		if err != nil {
 			tb.Fatalf("listener %d: %v", i, err)
 		}
-		var h http.Handler = ok
+		h := ok
 		if hung != nil && hung(i) {
 			h = stuck
 		}
