@@ -95,10 +95,13 @@ func build(ctx context.Context, tmp string, m Machine, o options) (err error) {
 	conn.SetInterrupt(ctx.Done())
 	// A rollback journal while building: the finished file is complete on
 	// its own, with no WAL to carry across the link.
-	if err := configure(conn, "delete"); err != nil {
+	if err := configure(conn); err != nil {
 		return err
 	}
-	if err := migrate(conn, migs, o.log.With("path", tmp)); err != nil {
+	if err := journalMode(conn, "delete"); err != nil {
+		return err
+	}
+	if err := migrate(conn, migs, o.log.With("path", tmp), tmp, o.hook); err != nil {
 		return err
 	}
 	if err := o.hook("build"); err != nil {
