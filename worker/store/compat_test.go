@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"maps"
-	"slices"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,7 +25,7 @@ import (
 // rawValues reads every column of every row of table on a fresh connection,
 // as quote(value) || typeof(value), by "row id/column": the stored value and
 // its storage class, so a change of type (a big number held as text becoming
-// a real, NULL becoming '') shows.
+// a real, NULL becoming ”) shows.
 func rawValues(t *testing.T, path, table string) map[string]string {
 	t.Helper()
 	conn, err := sqlite.OpenConn(path, sqlite.OpenReadOnly)

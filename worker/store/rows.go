@@ -285,9 +285,9 @@ func insertSQL(table string, cols []string) string {
 // be id.
 //
 // A column that holds NULL keeps it when the new value is the zero value
-// (0 or ''): Go reads such a NULL as the zero value, and writing the row back
+// (0 or ”): Go reads such a NULL as the zero value, and writing the row back
 // must not turn a wnm-python NULL (node.log_dir, machine.antctl_version, …)
-// into '' or 0, which upstream reads differently.
+// into ” or 0, which upstream reads differently.
 func updateSQL(table string, cols []string, skip ...string) string {
 	if cols[0] != "id" {
 		panic("store: first column of " + table + " is not id")
