@@ -47,8 +47,14 @@ func DecideConfig(m store.Machine) decide.Config {
 		MaxConcurrentRemovals:   m.MaxConcurrentRemovals,
 		MaxConcurrentOperations: m.MaxConcurrentOperations,
 	}
-	if m.WNMBootTime > 0 {
+	switch {
+	case m.WNMBootTime > 0:
 		d.LastBoot = time.Unix(m.WNMBootTime, 0)
+	case m.LastStoppedAt > 0:
+		// An adopted wnm-python database: until wnm records its own boot time, a boot after
+		// upstream's last_stopped_at (its boot time at init, then the time of its last
+		// resurvey) is a reboot, as it was for wnm-python.
+		d.LastBoot = time.Unix(m.LastStoppedAt, 0)
 	}
 	return d
 }

@@ -24,7 +24,7 @@ func ConfigFromMachine(m store.Machine, defaults config.Config, home string) con
 	c.SurveyDelay, c.ActionDelay = m.SurveyDelay, m.ActionDelay
 	c.MaxUpgrades, c.MaxStarts = m.MaxConcurrentUpgrades, m.MaxConcurrentStarts
 	c.MaxRemovals, c.MaxOperations = m.MaxConcurrentRemovals, m.MaxConcurrentOperations
-	c.NodeStorage = m.NodeStorage
+	c.NodeStorage = config.ExpandPath(m.NodeStorage, home)
 	c.RewardsAddress, c.DonateAddress = m.RewardsAddress, m.DonateAddress
 	c.PortStart, c.MetricsPortStart, c.RPCPortStart = m.PortStart, m.MetricsPortStart, m.RPCPortStart
 	if m.ProcessManager != "" {

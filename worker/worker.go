@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/wnm-project/wnm/units"
@@ -162,13 +163,28 @@ func persistChanges(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
+		keep := m
 		ApplyConfig(&m, o.Config)
+		keepUnexpanded(&m, keep, o.Platform.Home)
 		return w.UpdateMachine(m)
 	})
 	if err != nil {
 		return fmt.Errorf("save settings: %w", err)
 	}
 	return nil
+}
+
+// keepUnexpanded keeps a stored path that starts with ~ (as wnm-python stores antnode_path and
+// antctl_path, and an operator may store node_storage) when the new value is that path expanded: saving other settings must not rewrite it.
+func keepUnexpanded(m *store.Machine, old store.Machine, home string) {
+	for _, p := range []struct {
+		now *string
+		was string
+	}{{&m.AntnodePath, old.AntnodePath}, {&m.AntctlPath, old.AntctlPath}, {&m.NodeStorage, old.NodeStorage}} {
+		if strings.HasPrefix(p.was, "~") && config.ExpandPath(p.was, home) == *p.now {
+			*p.now = p.was
+		}
+	}
 }
 
 type cycle struct {

@@ -23,7 +23,7 @@ func (initCmd) Run(s *session) error {
 	if s.cli.flagValues()["dry_run"] == "true" {
 		return usageErr{errors.New("dry run is not supported during init")}
 	}
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readOnly)
 	if err != nil {
 		return err
 	}

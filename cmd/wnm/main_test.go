@@ -3,15 +3,18 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/wnm-project/wnm/testenv/fakes"
+	"github.com/wnm-project/wnm/testenv/upstreamdb"
 	"github.com/wnm-project/wnm/worker/lock"
 )
 
@@ -51,8 +54,10 @@ func TestScripts(t *testing.T) {
 			return os.MkdirAll(home, 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitcode,
-			"holdlock": cmdHoldlock,
+			"exitcode":   cmdExitcode,
+			"holdlock":   cmdHoldlock,
+			"upstreamdb": cmdUpstreamDB,
+			"dbdump":     cmdDBDump,
 		},
 	})
 }
@@ -95,4 +100,47 @@ func cmdHoldlock(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("holdlock: %v", err)
 	}
 	ts.Defer(func() { l.Unlock() })
+}
+
+// cmdUpstreamDB builds a wnm-python colony.db at an Alembic revision:
+// upstreamdb PATH REVISION [unversioned] [migrated] [no-antctl-debug] [storage=DIR] [pm=MANAGER] [drop=TABLE.COLUMN]...
+func cmdUpstreamDB(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: upstreamdb PATH REVISION [options]")
+	}
+	var o upstreamdb.Options
+	for _, a := range args[2:] {
+		k, v, _ := strings.Cut(a, "=")
+		switch k {
+		case "unversioned":
+			o.Unversioned = true
+		case "migrated":
+			o.Migrated = true
+		case "no-antctl-debug":
+			o.NoAntctlDebug = true
+		case "storage":
+			o.NodeStorage = ts.MkAbs(v)
+		case "pm":
+			o.ProcessManager = v
+		case "drop":
+			o.Drop = append(o.Drop, v)
+		default:
+			ts.Fatalf("upstreamdb: unknown option %q", a)
+		}
+	}
+	path := ts.MkAbs(args[0])
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		ts.Fatalf("upstreamdb: %v", err)
+	}
+	ts.Check(upstreamdb.Build(path, args[1], o))
+}
+
+// cmdDBDump prints every stored value of the named tables with its storage class: dbdump PATH TABLE...
+func cmdDBDump(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: dbdump PATH TABLE...")
+	}
+	out, err := upstreamdb.Dump(ts.MkAbs(args[0]), args[1:]...)
+	ts.Check(err)
+	fmt.Fprint(ts.Stdout(), out)
 }

@@ -103,7 +103,7 @@ func (surveyCmd) Run(s *session) error {
 
 // workerOptions loads the machine and returns what the worker's read-only entry points need.
 func (s *session) workerOptions(ctx context.Context) (worker.Options, func(), error) {
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readOnly)
 	if err != nil {
 		return worker.Options{}, nil, err
 	}

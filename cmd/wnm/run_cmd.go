@@ -22,7 +22,7 @@ func (runCmd) Help() string {
 func (runCmd) Run(s *session) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readOnlyIfDryRun)
 	if err != nil {
 		return err
 	}

@@ -83,8 +83,19 @@ func (st *state) close() {
 	}
 }
 
-// load resolves the settings over the database (if it exists) and validates them.
-func (s *session) load(ctx context.Context) (*state, error) {
+// access says how a command opens the database.
+type access int
+
+const (
+	readWrite        access = iota // migrate (or adopt) the file and allow writes
+	readOnly                       // change no byte of the file
+	readOnlyIfDryRun               // readOnly when the resolved settings ask for a dry run
+)
+
+// load resolves the settings over the database (if it exists) and validates them. A read-only
+// load reads any database wnm can adopt (an older wnm's, or wnm-python's at any revision) as
+// adoption would map it, without migrating it.
+func (s *session) load(ctx context.Context, acc access) (*state, error) {
 	m, err := s.mode(ctx)
 	if err != nil {
 		return nil, err
@@ -100,7 +111,13 @@ func (s *session) load(ctx context.Context) (*state, error) {
 		s.logger().Warn(w)
 	}
 	out := &state{plat: p, resolved: r}
-	db, err := store.Open(ctx, r.DBPath)
+	open := store.Open
+	if acc == readOnly || (acc == readOnlyIfDryRun && r.Config.DryRun) {
+		open = func(ctx context.Context, path string, _ ...store.Option) (*store.Store, error) {
+			return store.OpenReadOnly(ctx, path)
+		}
+	}
+	db, err := open(ctx, r.DBPath, store.WithLogger(s.logger()))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return out, nil

@@ -140,14 +140,14 @@ var machineRow = map[string]string{
 	"hd_remove": "91", "hdio_read_remove": "0", "hdio_write_remove": "2000000", "netio_read_remove": "0",
 	"netio_write_remove": "0", "max_load_average_allowed": "7.5", "desired_load_average": "4.25",
 	"delay_start": "240", "delay_restart": "660", "delay_upgrade": "360", "delay_remove": "420",
-	"survey_delay": "25", "action_delay": "15", "node_storage": "'~/.local/share/autonomi/node'",
+	"survey_delay": "25", "action_delay": "15", "node_storage": "'@'",
 	"rewards_address": "'0x00455d78f850b0358E8cea5be24d415E01E107CF:3,faucet:1'",
 	"donate_address":  "'0x00455d78f850b0358E8cea5be24d415E01E107CF'", "port_start": "55",
 	"metrics_port_start": "13", "rpc_port_start": "31", "highest_node_id_used": "NULL",
 	"last_stopped_at": "1767225600", "host": "'127.0.0.1'", "crisis_bytes": "2000000000",
 	"environment": "NULL", "start_args": "NULL", "max_concurrent_upgrades": "1",
 	"max_concurrent_starts": "2", "max_concurrent_removals": "1", "max_concurrent_operations": "3",
-	"node_removal_strategy": "'youngest'", "process_manager": "'systemd+user'",
+	"node_removal_strategy": "'youngest'", "process_manager": "'%pm'",
 	"max_node_per_container": "200", "min_container_count": "1", "docker_image": "NULL",
 	"no_upnp": "0", "antnode_path": "'~/bin/antnode'", "antctl_path": "'~/.local/bin/antctl'",
 	"antctl_debug": "0", "antctl_version": "NULL",
@@ -157,8 +157,8 @@ var nodeRows = []map[string]string{
 	{
 		"id": "1", "machine_id": "1", "container_id": "NULL", "manager_type": "'systemd+user'",
 		"node_name": "'0001'", "service": "'antnode0001.service'", "user": "'ant'",
-		"binary": "'~/.local/share/autonomi/node/antnode0001/antnode'", "version": "'0.4.7'",
-		"root_dir": "'~/.local/share/autonomi/node/antnode0001'", "log_dir": "NULL", "port": "55001",
+		"binary": "'@/antnode0001/antnode'", "version": "'0.4.7'",
+		"root_dir": "'@/antnode0001'", "log_dir": "NULL", "port": "55001",
 		"metrics_port": "13001", "rpc_port": "0", "network": "'evm-arbitrum-one'",
 		"wallet":  "'0x00455d78f850b0358E8cea5be24d415E01E107CF'",
 		"peer_id": "'12D3KooWLpjUpAobXQNDFY8WfbuHgCEB8JsV5LYRv3G5iuLsuYkk'", "status": "'RUNNING'",
@@ -172,8 +172,8 @@ var nodeRows = []map[string]string{
 	{
 		"id": "3", "machine_id": "1", "container_id": "NULL", "manager_type": "'systemd+user'",
 		"node_name": "'0003'", "service": "'antnode0003.service'", "user": "'ant'",
-		"binary": "'~/.local/share/autonomi/node/antnode0003/antnode'", "version": "''",
-		"root_dir": "'~/.local/share/autonomi/node/antnode0003'", "log_dir": "NULL", "port": "55003",
+		"binary": "'@/antnode0003/antnode'", "version": "''",
+		"root_dir": "'@/antnode0003'", "log_dir": "NULL", "port": "55003",
 		"metrics_port": "13003", "rpc_port": "0", "network": "'evm-arbitrum-one'", "wallet": "NULL",
 		"peer_id": "NULL", "status": "'STOPPED'", "timestamp": "1767225960", "records": "0",
 		"uptime": "0", "shunned": "0", "connected_peers": "0", "gets": "0", "puts": "0", "mem": "0",
@@ -196,6 +196,9 @@ type Options struct {
 	Migrated bool
 	// Drop leaves out further columns, "table.column".
 	Drop []string
+	// NodeStorage is where the nodes' root dirs and binaries are (default
+	// /var/antctl/services); ProcessManager is the machine's (default systemd+user).
+	NodeStorage, ProcessManager string
 }
 
 func revIndex(rev string) int { return slices.Index(Revisions, rev) }
@@ -268,12 +271,20 @@ func Script(rev string, o Options) (string, error) {
 		fmt.Fprintf(&b, "CREATE TABLE alembic_version (\n\tversion_num VARCHAR(32) NOT NULL, \n\tCONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n")
 		fmt.Fprintf(&b, "INSERT INTO alembic_version (version_num) VALUES ('%s');\n", rev)
 	}
+	storage, pm := o.NodeStorage, o.ProcessManager
+	if storage == "" {
+		storage = "/var/antctl/services"
+	}
+	if pm == "" {
+		pm = "systemd+user"
+	}
+	fill := strings.NewReplacer("'@", "'"+strings.ReplaceAll(storage, "'", "''"), "%pm", pm)
 	insert := func(name string, cols []column, row map[string]string) {
 		var names, vals []string
 		for _, c := range cols {
 			if has(name, c, rev, o) {
 				names = append(names, c.name)
-				vals = append(vals, row[c.name])
+				vals = append(vals, fill.Replace(row[c.name]))
 			}
 		}
 		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES (%s);\n", name, strings.Join(names, ", "), strings.Join(vals, ", "))
@@ -283,6 +294,43 @@ func Script(rev string, o Options) (string, error) {
 		insert("node", nodeCols, r)
 	}
 	return b.String(), nil
+}
+
+// Dump renders every column of every row of the named tables of the
+// database at path as "table rowid column = quote(value) typeof(value)", one
+// line each, sorted: a stored value and its storage class, so that a changed
+// type (a big number stored as text turning into a real, NULL into '') shows.
+func Dump(path string, tables ...string) (string, error) {
+	conn, err := sqlite.OpenConn(path, sqlite.OpenReadOnly)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	var lines []string
+	for _, t := range tables {
+		var cols []string
+		err := sqlitex.ExecuteTransient(conn, "SELECT name FROM pragma_table_info(?);", &sqlitex.ExecOptions{
+			Args:       []any{t},
+			ResultFunc: func(s *sqlite.Stmt) error { cols = append(cols, s.ColumnText(0)); return nil },
+		})
+		if err != nil {
+			return "", err
+		}
+		for _, c := range cols {
+			q := fmt.Sprintf(`SELECT rowid, quote(%q) || ' ' || typeof(%q) FROM %q;`, c, c, t)
+			err := sqlitex.ExecuteTransient(conn, q, &sqlitex.ExecOptions{
+				ResultFunc: func(s *sqlite.Stmt) error {
+					lines = append(lines, fmt.Sprintf("%s %d %s = %s", t, s.ColumnInt64(0), c, s.ColumnText(1)))
+					return nil
+				},
+			})
+			if err != nil {
+				return "", err
+			}
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + "\n", nil
 }
 
 // Build writes a database at revision rev to path, which must not exist.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -279,38 +280,31 @@ func adoptUpstream(conn *sqlite.Conn, si schemaInfo) ([]string, error) {
 
 // backup copies the database at path to a new file beside it, named
 // <path>.backup-<revision> (with .1, .2, … appended if that exists, unless
-// that earlier copy is identical), using SQLite's online backup through a
-// read-only connection of its own, and returns its name. The caller holds the
+// that earlier copy is identical), and returns its name. The caller holds the
 // write lock and has changed nothing yet, so the copy is the file as it was
-// before the first change. A partial copy never remains under the final name.
-func backup(path, revision string) (string, error) {
+// before the first change. A file in a rollback-journal mode (wnm-python's) is
+// stable under that lock and is copied byte for byte; a WAL file, whose
+// committed pages may sit in its log, is copied with SQLite's online backup
+// through a read-only connection. A partial copy never remains under the
+// final name.
+func backup(conn *sqlite.Conn, path, revision string) (string, error) {
 	dir := filepath.Dir(path)
-	conn, err := sqlite.OpenConn(path, sqlite.OpenReadOnly)
+	var mode string
+	err := sqlitex.ExecuteTransient(conn, "PRAGMA journal_mode;", &sqlitex.ExecOptions{
+		ResultFunc: func(s *sqlite.Stmt) error { mode = s.ColumnText(0); return nil },
+	})
 	if err != nil {
 		return "", fmt.Errorf("back up %s: %w", path, err)
 	}
-	defer conn.Close()
-	conn.SetBusyTimeout(busyTimeout)
 	tmp, err := createTemp(dir, filepath.Base(path)+".backup")
 	if err != nil {
 		return "", fmt.Errorf("back up %s: %w", path, err)
 	}
 	defer removeDB(tmp)
-	dst, err := sqlite.OpenConn(tmp, sqlite.OpenReadWrite)
-	if err != nil {
-		return "", fmt.Errorf("back up %s: %w", path, err)
-	}
-	b, err := sqlite.NewBackup(dst, "main", conn, "main")
-	if err != nil {
-		dst.Close()
-		return "", fmt.Errorf("back up %s: %w", path, err)
-	}
-	_, err = b.Step(-1)
-	if cerr := b.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := dst.Close(); err == nil {
-		err = cerr
+	if mode == "wal" {
+		err = onlineBackup(path, tmp)
+	} else {
+		err = copyFile(path, tmp)
 	}
 	if err != nil {
 		return "", fmt.Errorf("back up %s: %w", path, err)
@@ -346,6 +340,52 @@ func backup(path, revision string) (string, error) {
 		return name, nil
 	}
 	return "", fmt.Errorf("back up %s: too many backups named %s.*", path, base)
+}
+
+// onlineBackup copies the database at src to the empty file dst with SQLite's
+// backup API.
+func onlineBackup(src, dst string) error {
+	from, err := sqlite.OpenConn(src, sqlite.OpenReadOnly)
+	if err != nil {
+		return err
+	}
+	defer from.Close()
+	from.SetBusyTimeout(busyTimeout)
+	to, err := sqlite.OpenConn(dst, sqlite.OpenReadWrite)
+	if err != nil {
+		return err
+	}
+	b, err := sqlite.NewBackup(to, "main", from, "main")
+	if err != nil {
+		to.Close()
+		return err
+	}
+	_, err = b.Step(-1)
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := to.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// copyFile copies src's bytes over the existing file dst.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // sameFile reports whether files a and b have the same bytes.

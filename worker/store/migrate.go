@@ -108,7 +108,7 @@ func migrate(conn *sqlite.Conn, migs []migration, log *slog.Logger, path string,
 		if err := si.checkAdoptable(); err != nil {
 			return adoptFail(err)
 		}
-		if backupTo, err = backup(path, si.revision); err != nil {
+		if backupTo, err = backup(conn, path, si.revision); err != nil {
 			return adoptFail(err)
 		}
 		if added, err = adoptUpstream(conn, si); err != nil {
