@@ -299,7 +299,7 @@ func Script(rev string, o Options) (string, error) {
 // Dump renders every column of every row of the named tables of the
 // database at path as "table rowid column = quote(value) typeof(value)", one
 // line each, sorted: a stored value and its storage class, so that a changed
-// type (a big number stored as text turning into a real, NULL into '') shows.
+// type (a big number stored as text turning into a real, NULL into ”) shows.
 func Dump(path string, tables ...string) (string, error) {
 	conn, err := sqlite.OpenConn(path, sqlite.OpenReadOnly)
 	if err != nil {
