@@ -126,5 +126,7 @@ func Input(m store.Machine, nodes []store.Node, obs survey.Observation, now time
 }
 
 func (c *cycle) input(obs survey.Observation) decide.Input {
-	return Input(c.machine, c.sortedNodes(), obs, c.start)
+	in := Input(c.machine, c.sortedNodes(), obs, c.start)
+	in.Above, in.Reserved = c.adoption.Above, c.adoption.Reserved
+	return in
 }
