@@ -20,6 +20,9 @@ func (initCmd) Help() string {
 // the file appears atomically, so a failure leaves nothing behind.
 func (initCmd) Run(s *session) error {
 	ctx := context.Background()
+	if s.cli.MigrateAnm {
+		return s.migrateAnm(ctx)
+	}
 	if s.cli.flagValues()["dry_run"] == "true" {
 		return usageErr{errors.New("dry run is not supported during init")}
 	}

@@ -58,6 +58,7 @@ func TestScripts(t *testing.T) {
 			"holdlock":   cmdHoldlock,
 			"upstreamdb": cmdUpstreamDB,
 			"dbdump":     cmdDBDump,
+			"rootify":    cmdRootify,
 		},
 	})
 }
@@ -143,4 +144,31 @@ func cmdDBDump(ts *testscript.TestScript, neg bool, args []string) {
 	out, err := upstreamdb.Dump(ts.MkAbs(args[0]), args[1:]...)
 	ts.Check(err)
 	fmt.Fprint(ts.Stdout(), out)
+}
+
+// cmdRootify replaces @ROOT@ with DIR's absolute path in every regular file under DIR, so that a
+// fixture tree written by a script names its own paths: rootify DIR.
+func cmdRootify(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: rootify DIR")
+	}
+	dir := ts.MkAbs(args[0])
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(b), "@ROOT@", dir)), fi.Mode().Perm()); err != nil {
+			return err
+		}
+		return os.Chtimes(p, fi.ModTime(), fi.ModTime())
+	})
+	ts.Check(err)
 }

@@ -419,7 +419,7 @@ func (t *Takeover) detectPorts(vars map[string]value) {
 	}
 	if withUPnP > 0 {
 		t.Settings = append(t.Settings, Setting{Name: "no_upnp", Value: "true", Key: "--no-upnp",
-			Raw: fmt.Sprintf("%d of %d units", withUPnP, withUPnP+without), Source: DirUnits})
+			Raw: fmt.Sprintf("in %d of %d units", withUPnP, withUPnP+without), Source: DirUnits})
 	}
 	t.NoUPnPMixed = withUPnP > 0 && without > 0
 }
