@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,6 +29,33 @@ type Adoption struct {
 	Above int `json:"above,omitempty"`
 	// Reserved are ids whose node or metrics port a refused definition holds.
 	Reserved []int `json:"reserved,omitempty"`
+}
+
+// MarshalJSON renders the adopted rows by what identifies them: id, service, ports, wallet,
+// user, binary and dirs.
+func (a Adoption) MarshalJSON() ([]byte, error) {
+	type node struct {
+		ID          int    `json:"id"`
+		Service     string `json:"service"`
+		Port        int    `json:"port"`
+		MetricsPort int    `json:"metrics_port"`
+		Wallet      string `json:"wallet"`
+		User        string `json:"user"`
+		Binary      string `json:"binary"`
+		RootDir     string `json:"root_dir"`
+		LogDir      string `json:"log_dir,omitempty"`
+		Age         int64  `json:"age"`
+	}
+	out := struct {
+		Adopt    []node    `json:"adopt,omitempty"`
+		Refused  []Refusal `json:"refused,omitempty"`
+		Above    int       `json:"above,omitempty"`
+		Reserved []int     `json:"reserved,omitempty"`
+	}{Refused: a.Refused, Above: a.Above, Reserved: a.Reserved}
+	for _, n := range a.Adopt {
+		out.Adopt = append(out.Adopt, node{n.ID, n.Service, n.Port, n.MetricsPort, n.Wallet, n.User, n.Binary, n.RootDir, n.LogDir, n.Age})
+	}
+	return json.Marshal(out)
 }
 
 // Refusal is a node definition a cycle leaves alone, with the reason.
