@@ -37,6 +37,8 @@ type Options struct {
 	Now func() time.Time
 	// Rand picks wallets for new nodes; nil seeds one from the clock.
 	Rand *rand.Rand
+	// HeldPorts reads the ports processes hold; nil means [HeldPorts].
+	HeldPorts func(context.Context) (map[int]bool, error)
 	// Survey reads the world; nil means survey.Survey. Tests wrap it to pin the host figures
 	// while the nodes stay real.
 	Survey func(context.Context, survey.Options) survey.Observation
@@ -170,7 +172,8 @@ func Preview(ctx context.Context, o Options, obs survey.Observation) (Adoption, 
 	for _, n := range c.adoption.Adopt {
 		c.nodes[n.ID] = n
 	}
-	return c.adoption, decide.Next(c.input(obs)), nil
+	in := c.input(obs)
+	return c.adoption, c.keepAddsOffHeldPorts(ctx, in, decide.Next(in)), nil
 }
 
 // preview puts the nodes a dry run would adopt into this cycle's view, unsaved, and logs them.
@@ -263,7 +266,8 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 		c.preview()
 	}
 	obs := c.observe(ctx)
-	plan := decide.Next(c.input(obs))
+	in := c.input(obs)
+	plan := c.keepAddsOffHeldPorts(ctx, in, decide.Next(in))
 	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
 
 	res := &Result{Plan: plan, Obs: obs}

@@ -40,6 +40,8 @@ func (p planCmd) Run(s *session) error {
 		if err := json.Unmarshal(b, &obs); err != nil {
 			return fmt.Errorf("snapshot %s: %w", p.Snapshot, err)
 		}
+		// The snapshot is the world the plan is made for: no live socket table either.
+		o.HeldPorts = func(context.Context) (map[int]bool, error) { return nil, nil }
 	} else if obs, err = worker.Observe(ctx, o); err != nil {
 		return err
 	}
