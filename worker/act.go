@@ -71,7 +71,7 @@ func (c *cycle) spec(n store.Node) gen.Node {
 		ID: n.ID, RootDir: n.RootDir, Binary: n.Binary, LogDir: logDir,
 		BootstrapCache: c.Platform.Dirs().BootstrapCache,
 		Port:           n.Port, MetricsPort: n.MetricsPort, Host: n.Host, Wallet: n.Wallet,
-		NoUPnP: c.machine.NoUPnP, Env: env,
+		NoUPnP: c.Config.NoUPnP, Env: env,
 	}
 	if strings.HasSuffix(n.Service, ".service") && n.Service != gen.UnitName(n.ID) {
 		s.Unit = n.Service // an adopted unit keeps its name on disk

@@ -113,7 +113,7 @@ func (c *cycle) scanAdoption() Adoption {
 	}
 	refuse := func(a gen.Adopted, why string) {
 		ad.Refused = append(ad.Refused, Refusal{Service: a.Service, Node: a.ID, Reason: why})
-		for _, p := range []struct{ port, base int }{{a.Port, c.machine.PortStart}, {a.MetricsPort, c.machine.MetricsPortStart}} {
+		for _, p := range []struct{ port, base int }{{a.Port, c.Config.PortStart}, {a.MetricsPort, c.Config.MetricsPortStart}} {
 			if id := p.port - p.base*1000; id > 0 && id < 1000 {
 				ad.Reserved = append(ad.Reserved, id)
 			}

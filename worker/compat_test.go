@@ -29,35 +29,11 @@ func TestRebootReferenceOnAdoptedDatabase(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := DecideConfig(store.Machine{WNMBootTime: tt.wnmBoot, LastStoppedAt: tt.last}).LastBoot
+			got := bootTime(store.Machine{WNMBootTime: tt.wnmBoot, LastStoppedAt: tt.last})
 			if !got.Equal(tt.want) {
 				t.Errorf("LastBoot = %v, want %v", got, tt.want)
 			}
 		})
-	}
-}
-
-// TestSavingSettingsKeepsUnexpandedPaths: wnm-python stores antnode_path as ~/.local/bin/antnode;
-// saving another setting must not replace it with the expanded path.
-func TestSavingSettingsKeepsUnexpandedPaths(t *testing.T) {
-	home := "/home/ant"
-	old := store.Machine{AntnodePath: "~/.local/bin/antnode", AntctlPath: "~/bin/antctl", NodeStorage: "/srv/nodes"}
-	c := ConfigFromMachine(old, config.Config{}, home)
-	if c.AntnodePath != "/home/ant/.local/bin/antnode" {
-		t.Fatalf("AntnodePath = %q, want it expanded for use", c.AntnodePath)
-	}
-	m := old
-	ApplyConfig(&m, c)
-	keepUnexpanded(&m, old, home)
-	if m.AntnodePath != old.AntnodePath || m.AntctlPath != old.AntctlPath || m.NodeStorage != old.NodeStorage {
-		t.Errorf("paths after saving = %q, %q, %q; want them as stored", m.AntnodePath, m.AntctlPath, m.NodeStorage)
-	}
-	c.AntnodePath = "/opt/antnode"
-	m = old
-	ApplyConfig(&m, c)
-	keepUnexpanded(&m, old, home)
-	if m.AntnodePath != "/opt/antnode" {
-		t.Errorf("a changed antnode_path = %q, want /opt/antnode", m.AntnodePath)
 	}
 }
 
@@ -74,9 +50,10 @@ func TestAddsSkipHeldPorts(t *testing.T) {
 	h.DiskReadBps, h.DiskWriteBps, h.NetRecvBps, h.NetSendBps = k(0), k(0), k(0), k(0)
 	now := time.Unix(1_900_000_000, 0)
 	held := map[int]bool{55001: true, 13002: true}
-	c := &cycle{Options: Options{Logger: slog.New(slog.DiscardHandler), HeldPorts: func(context.Context) (map[int]bool, error) { return held, nil }},
+	cfg := ConfigFromMachine(m, config.Config{}, "/")
+	c := &cycle{Options: Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), HeldPorts: func(context.Context) (map[int]bool, error) { return held, nil }},
 		machine: m, start: now}
-	in := Input(m, nil, obs, now)
+	in := Input(cfg, time.Time{}, nil, obs, now)
 	plan := c.keepAddsOffHeldPorts(context.Background(), in, decide.Next(in))
 	var adds []int
 	for _, a := range plan.Actions {

@@ -48,7 +48,7 @@ func (c *cycle) keepAddsOffHeldPorts(ctx context.Context, in decide.Input, plan 
 	}
 	reserved := slices.Clone(in.Reserved)
 	for p := range held {
-		for _, base := range []int{c.machine.PortStart, c.machine.MetricsPortStart} {
+		for _, base := range []int{c.Config.PortStart, c.Config.MetricsPortStart} {
 			if id := p - base*1000; id > 0 && id < 1000 {
 				reserved = append(reserved, id)
 			}

@@ -7,10 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
@@ -199,33 +197,11 @@ func persistChanges(ctx context.Context, o Options) error {
 	if o.Config.DryRun {
 		return nil
 	}
-	err := o.Store.Write(ctx, func(w *store.Writer) error {
-		m, err := w.Machine()
-		if err != nil {
-			return err
-		}
-		keep := m
-		ApplyConfig(&m, o.Config)
-		keepUnexpanded(&m, keep, o.Platform.Home)
-		return w.UpdateMachine(m)
-	})
-	if err != nil {
-		return fmt.Errorf("save settings: %w", err)
+	names := make([]string, len(o.Changes))
+	for i, c := range o.Changes {
+		names[i] = c.Name
 	}
-	return nil
-}
-
-// keepUnexpanded keeps a stored path that starts with ~ (as wnm-python stores antnode_path and
-// antctl_path, and an operator may store node_storage) when the new value is that path expanded: saving other settings must not rewrite it.
-func keepUnexpanded(m *store.Machine, old store.Machine, home string) {
-	for _, p := range []struct {
-		now *string
-		was string
-	}{{&m.AntnodePath, old.AntnodePath}, {&m.AntctlPath, old.AntctlPath}, {&m.NodeStorage, old.NodeStorage}} {
-		if strings.HasPrefix(p.was, "~") && config.ExpandPath(p.was, home) == *p.now {
-			*p.now = p.was
-		}
-	}
+	return SaveSettings(ctx, o.Store, o.Config, names)
 }
 
 type cycle struct {
@@ -288,7 +264,7 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 	for _, a := range plan.Actions {
 		if a.Kind != decide.Survey && a.Kind != decide.Resurvey && a.Kind != decide.Forget {
 			if touched && delay > 0 {
-				c.Logger.Info("action delay", "delay_ms", delay.Milliseconds())
+				c.Logger.Info("action delay", "delay_seconds", survey.Seconds(delay))
 				select {
 				case <-ctx.Done():
 				case <-time.After(delay):
@@ -397,9 +373,9 @@ func (c *cycle) summary(r *Result) {
 	c.Logger.Info("cycle",
 		"nodes", r.Plan.Counts.Total, "running", r.Plan.Counts.Running, "stopped", r.Plan.Counts.Stopped,
 		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason,
-		"cpu", r.Obs.Host.CPUPercent.String(), "mem", r.Obs.Host.MemPercent.String(), "disk", r.Obs.Host.DiskPercent.String(),
-		"load1", r.Obs.Host.Load1.String(), "latest", r.Obs.LatestVersion,
-		"duration_seconds", c.Now().Sub(c.start).Seconds(), "survey_seconds", r.Obs.Took.Seconds(),
+		"cpu", r.Obs.Host.CPUPercent, "mem", r.Obs.Host.MemPercent, "disk", r.Obs.Host.DiskPercent,
+		"load1", r.Obs.Host.Load1, "latest", r.Obs.LatestVersion,
+		"duration_seconds", survey.Seconds(c.Now().Sub(c.start)), "survey_seconds", survey.Seconds(r.Obs.Took),
 		"wchar", wchar, "write_bytes", wb, "dry_run", c.Config.DryRun)
 }
 

@@ -72,7 +72,8 @@ func (s *session) mode(ctx context.Context) (config.Mode, error) {
 type state struct {
 	plat     config.Platform
 	resolved *config.Resolved
-	st       *store.Store // nil when there is no database
+	st       *store.Store // nil when there is no database, or it was read read-only
+	dbExists bool
 	stored   *config.Config
 }
 
@@ -90,6 +91,14 @@ const (
 	readOnly                       // change no byte of the file
 	readOnlyIfDryRun               // readOnly when the resolved settings ask for a dry run
 )
+
+// loadWith is load, read-only or not.
+func (s *session) loadWith(ctx context.Context, ro bool) (*state, error) {
+	if ro {
+		return s.load(ctx, readOnly)
+	}
+	return s.load(ctx, readWrite)
+}
 
 // load resolves the settings over the database (if it exists) and validates them. A read-only
 // load reads any database wnm can adopt (an older wnm's, or wnm-python's at any revision) as
@@ -126,18 +135,20 @@ func (s *session) load(ctx context.Context, acc access) (*state, error) {
 	out.st = db
 	mach, err := db.Machine(ctx)
 	if errors.Is(err, store.ErrNoMachine) {
+		out.dbExists = true
 		return out, nil
 	}
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	out.dbExists = true
 	stored := worker.ConfigFromMachine(mach, defaults, s.env.home)
 	stored.DBPath = r.DBPath
 	out.stored = &stored
 	out.resolved, err = config.Resolve(src, stored, true, s.env.home)
 	if err != nil {
-		db.Close()
+		out.close()
 		return nil, err
 	}
 	return out, nil
@@ -148,10 +159,10 @@ func (st *state) needMachine() error {
 	if st.stored != nil {
 		return nil
 	}
-	if st.st == nil {
-		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", st.resolved.DBPath)
+	if !st.dbExists {
+		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", config.Printable(st.resolved.DBPath))
 	}
-	return fmt.Errorf("no machine configuration in %s; run wnm init", st.resolved.DBPath)
+	return fmt.Errorf("no machine configuration in %s; run wnm init", config.Printable(st.resolved.DBPath))
 }
 
 func (s *session) removeLockfile() error {
@@ -174,12 +185,5 @@ func (s *session) removeLockfile() error {
 		return err
 	}
 	s.logger().Info("lock file removed", "path", path)
-	return nil
-}
-
-type versionCmd struct{}
-
-func (versionCmd) Run(s *session) error {
-	fmt.Fprintf(s.env.stdout, "wnm version %s\n", version)
 	return nil
 }

@@ -180,14 +180,12 @@ var ErrReadOnly = errors.New("store is open read-only")
 // is read through the same mapping adoption would apply: a column the file
 // lacks reads as the default it would get. Write and the methods built on it
 // fail with [ErrReadOnly]. A missing file is an error wrapping
-// [fs.ErrNotExist]. (For a file in WAL mode SQLite may create the -wal and
-// -shm companions, as for any reader; the database file itself is not
-// written.)
+// [fs.ErrNotExist]. No side file is created either (see openReadOnly).
 func OpenReadOnly(ctx context.Context, path string) (_ *Store, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	conn, err := sqlite.OpenConn(path, sqlite.OpenReadOnly)
+	conn, err := openReadOnly(path)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s read-only: %w", path, err)
 	}
