@@ -148,6 +148,9 @@ func (s *session) migrateAnm(ctx context.Context) error {
 	}
 	s.logger().Info("migrated from anm", "db", cfg.DBPath, "nodes", len(rows), "refused", len(t.Refused), "cron_moved_to", anm.Path(root, anm.FileCronDisabled))
 	fmt.Fprintf(s.env.stdout, "Initialized wnm in %s with %d adopted anm nodes.\n", cfg.DBPath, len(rows))
+	if undo == "" && t.CronDisabled {
+		undo = anm.UndoCron(root)
+	}
 	if undo != "" {
 		fmt.Fprintf(s.env.stdout, "anm's cron job is disabled. To undo the takeover: wnm uninstall; rm %s; %s\n", cfg.DBPath, undo)
 	}
@@ -155,30 +158,14 @@ func (s *session) migrateAnm(ctx context.Context) error {
 	return nil
 }
 
-// createWithNodes creates the database with m and the adopted rows; on failure no file is left.
-func createWithNodes(ctx context.Context, path string, m store.Machine, rows []store.Node) (err error) {
-	db, err := worker.CreateStore(ctx, path, m)
+// createWithNodes creates the database with m and the adopted rows in one step: the file appears
+// with all of them or not at all.
+func createWithNodes(ctx context.Context, path string, m store.Machine, rows []store.Node) error {
+	db, err := store.Create(ctx, path, m, store.WithNodes(rows...))
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := db.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-				os.Remove(path + suffix)
-			}
-		}
-	}()
-	return db.Write(ctx, func(w *store.Writer) error {
-		for _, n := range rows {
-			if err := w.InsertNode(n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return db.Close()
 }
 
 // printTakeover prints what the takeover does: settings with their source and converted value,
@@ -232,6 +219,9 @@ func (s *session) printTakeover(t *anm.Takeover, r *config.Resolved, cfg config.
 	if t.CronPresent {
 		fmt.Fprintf(out, "anm's cron job: %s is moved to %s (cron ignores that name); undo: %s\n",
 			anm.Path(root, anm.FileCron), anm.Path(root, anm.FileCronDisabled), anm.UndoCron(root))
+	} else if t.CronDisabled {
+		// An earlier takeover was interrupted after it moved the file.
+		fmt.Fprintf(out, "anm's cron job: already moved to %s; undo: %s\n", anm.Path(root, anm.FileCronDisabled), anm.UndoCron(root))
 	} else {
 		fmt.Fprintf(out, "anm's cron job: %s does not exist; nothing to disable\n", anm.Path(root, anm.FileCron))
 	}

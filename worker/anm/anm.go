@@ -78,8 +78,9 @@ type Takeover struct {
 	// KnownIDs are the node ids seen anywhere (units, adopted or not, and directories in
 	// NodeStorage); new nodes are numbered above all of them.
 	KnownIDs []int
-	// CronPresent says whether /etc/cron.d/anm exists (and will be moved aside).
-	CronPresent bool
+	// CronPresent says whether /etc/cron.d/anm exists (and will be moved aside); CronDisabled
+	// whether an earlier takeover already moved it to FileCronDisabled.
+	CronPresent, CronDisabled bool
 	// NoUPnPMixed is set when some units pass --no-upnp and others do not; wnm's setting is
 	// machine-wide, and is set when any unit has it.
 	NoUPnPMixed bool
@@ -235,6 +236,9 @@ func Read(root string) (*Takeover, error) {
 	t.detectPorts(vars)
 	if _, err := os.Stat(path(root, FileCron)); err == nil {
 		t.CronPresent = true
+	}
+	if _, err := os.Stat(path(root, FileCronDisabled)); err == nil {
+		t.CronDisabled = true
 	}
 	return t, nil
 }

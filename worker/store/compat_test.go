@@ -441,3 +441,31 @@ func TestReadOnlyOnWNMDatabase(t *testing.T) {
 		t.Error("read-only use left a journal")
 	}
 }
+
+// TestCreateWithNodes: the machine and the adopted rows appear together, or no file does.
+func TestCreateWithNodes(t *testing.T) {
+	ctx := context.Background()
+	n1, n13 := testNode(1), testNode(13)
+	n1.ContainerID, n13.ContainerID = nil, nil
+	n13.Service = "antnode013.service"
+	path := filepath.Join(t.TempDir(), "colony.db")
+	s, err := Create(ctx, path, testMachine(), WithNodes(n1, n13))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := s.Nodes(ctx)
+	s.Close()
+	if err != nil || len(nodes) != 2 || nodes[1].Service != "antnode013.service" {
+		t.Fatalf("nodes = %+v, %v; want 1 and 13", nodes, err)
+	}
+
+	dir := t.TempDir()
+	bad := testNode(2)
+	bad.ContainerID, bad.Status = nil, "LOST"
+	if _, err := Create(ctx, filepath.Join(dir, "colony.db"), testMachine(), WithNodes(n1, bad)); err == nil || !strings.Contains(err.Error(), "insert node 2") {
+		t.Fatalf("Create with a bad row = %v, want it to name node 2", err)
+	}
+	if got := files(t, dir); len(got) != 0 {
+		t.Errorf("a failed Create left %v", got)
+	}
+}

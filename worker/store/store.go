@@ -60,6 +60,13 @@ type options struct {
 	retention  Retention
 	migrations func() ([]migration, error)
 	hook       func(stage string) error // test seam for Create
+	nodes      []Node                   // rows Create writes with the machine
+}
+
+// WithNodes makes [Create] write these node rows together with the machine row, so the new file
+// appears with both or not at all (a takeover of nodes that already exist).
+func WithNodes(nodes ...Node) Option {
+	return func(o *options) { o.nodes = append(o.nodes, nodes...) }
 }
 
 // WithLogger sets the logger for the rare events worth logging (schema
