@@ -30,8 +30,9 @@ Restart=always
 // TestAnmTakeover builds an anm host under a real systemd (nodes 1 and 13 running from anm's
 // units, node 2 stopped, anm's cron file and config), takes it over with wnm init --migrate_anm,
 // and checks that no running node was restarted (same main PIDs), the cron file was moved aside,
-// and the next cycles manage the fleet: the stopped node is started, then the fleet grows into the
-// free id 3 (nothing holds it: no unit, directory or port), never into 13's unit.
+// and the next cycles manage the fleet: the stopped node is started through its unit, and any node
+// the fleet grows by takes a free id (3: nothing holds it), never 13's. (Whether it grows depends
+// on the shared host's CPU, which the container sees; the takeover checks do not.)
 func TestAnmTakeover(t *testing.T) {
 	f := newFleet(t, fleetMode{manager: "systemd+sudo", nodeUID: "ant", transport: "systemctl"})
 	m := f.m
@@ -118,21 +119,23 @@ NodeVersion=""
 		return nil
 	}
 	f.baseFlags = nil // anm's thresholds and delays are the machine's now
-	f.cycleUntil(4*time.Minute, "the adopted fleet running, the stopped node started, one node added", func() error {
+	f.cycleUntil(4*time.Minute, "the adopted fleet running and the stopped node started", func() error {
 		if err := samePIDs(); err != nil {
 			t.Fatal(err)
 		}
 		st := f.status()
-		for _, id := range []int{1, 2, 3, 13} {
+		for _, id := range []int{1, 2, 13} {
 			if r, ok := st[id]; !ok || r.Status != "RUNNING" {
 				return fmt.Errorf("node %d: %+v, want RUNNING (status %v)", id, r, st)
 			}
 		}
-		if len(st) != 4 {
-			return fmt.Errorf("%d nodes, want 4", len(st))
-		}
 		return nil
 	})
+	for id, r := range f.status() {
+		if id != 1 && id != 2 && id != 13 && id != 3 {
+			t.Errorf("the fleet grew into node %d (%+v); the first free id is 3", id, r)
+		}
+	}
 	if st := f.status(); st[13].Service != "antnode013.service" {
 		t.Errorf("node 13's unit is %q, want antnode013.service", st[13].Service)
 	}
