@@ -186,7 +186,7 @@ func (c *cycle) adopt(ctx context.Context, ad Adoption) {
 	if len(ad.Adopt) == 0 {
 		return
 	}
-	err := c.Store.Write(ctx, func(w *store.Writer) error {
+	err := c.write(ctx, func(w *store.Writer) error {
 		for _, n := range ad.Adopt {
 			if err := w.InsertNode(n); err != nil {
 				return err

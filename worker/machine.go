@@ -115,6 +115,22 @@ func ConfigFromMachine(m store.Machine, defaults config.Config, home string) con
 	return c
 }
 
+// UnsetSettings returns the persisted settings whose column in m was never set (NULL or zero where
+// the table says so): they read as their defaults.
+func UnsetSettings(m store.Machine) []string {
+	var names []string
+	cols := m.Columns()
+	for _, s := range config.Settings {
+		if !s.Persist || !s.UnsetInRow {
+			continue
+		}
+		if v, null := rowValue(column(cols, s)); null || reflect.ValueOf(v).IsZero() {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
 // ApplyConfig writes the persisted settings of c into m, leaving the columns that are not settings
 // (cpu_count, last_stopped_at, wnm's boot time…) as they are.
 func ApplyConfig(m *store.Machine, c config.Config) {

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/wnm-project/wnm/worker/config"
@@ -19,6 +20,9 @@ func TestRowNulls(t *testing.T) {
 	}
 	if c.AntnodePath != "/home/u/bin/antnode" {
 		t.Errorf("antnode_path = %q, want ~ expanded", c.AntnodePath)
+	}
+	if got, want := UnsetSettings(m), []string{"process_manager", "antctl_path", "survey_timeout", "survey_concurrency"}; !slices.Equal(got, want) {
+		t.Errorf("UnsetSettings = %v, want %v", got, want)
 	}
 	ApplyConfig(&m, c)
 	if m.HighestNodeIDUsed != nil {

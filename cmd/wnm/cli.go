@@ -96,9 +96,12 @@ func exitCode(err error) int {
 	var ny notYet
 	var ue usageErr
 	var na worker.NotAvailableError
+	var sg signalled
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &sg):
+		return sg.ExitCode()
 	case errors.Is(err, lock.ErrBusy):
 		return exitBusy
 	case errors.As(err, &ny), errors.As(err, &ue), errors.As(err, &na):
@@ -120,7 +123,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 // newParser builds the command tree over c, writing to e's streams.
 func newParser(e *env, c *cli) (*kong.Kong, error) {
-	c.settings = newSettingFlags()
+	c.settings = newSettingFlags(settingHelp(e.platform(config.ModeUser)))
 	return kong.New(c,
 		c.settings.option(),
 		kong.Embed(&c.compatFlags),
@@ -134,7 +137,6 @@ func newParser(e *env, c *cli) (*kong.Kong, error) {
 			"2 usage error or unavailable command; 75 another cycle is running."),
 		kong.Writers(e.stdout, e.stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
-		kong.Vars(helpVars(e.platform(config.ModeUser))),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 		kong.ExplicitGroups([]kong.Group{
 			{Key: "settings", Title: "Settings (saved in the database):"},
@@ -145,6 +147,11 @@ func newParser(e *env, c *cli) (*kong.Kong, error) {
 }
 
 func (e *env) main(args []string) (code int) {
+	// The version needs no command line: answer before building one (its flags come from the
+	// settings table, and kong's model costs milliseconds).
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "version") {
+		return exitCode(versionCmd{}.Run(&session{env: e, cli: &cli{}}))
+	}
 	var c cli
 	parser, err := newParser(e, &c)
 	if err != nil {
@@ -243,10 +250,10 @@ func (s *session) dispatch(kctx *kong.Context) error {
 // flagValues returns the settings given on the command line, by setting name, in text form.
 func (c *cli) flagValues() map[string]string { return c.settings.values() }
 
-// helpVars renders each setting's help with its default and unit, for the ${help_<name>} variables.
-func helpVars(p config.Platform) kong.Vars {
+// settingHelp renders each setting's help with its default and unit, by setting name.
+func settingHelp(p config.Platform) map[string]string {
 	d := config.Defaults(p)
-	vars := kong.Vars{}
+	vars := map[string]string{}
 	for _, s := range config.Settings {
 		def := d.Get(s.Name)
 		switch {
@@ -260,7 +267,7 @@ func helpVars(p config.Platform) kong.Vars {
 		if s.Unit != "" && def != "none" && !strings.HasPrefix(def, "none") {
 			def += " " + s.Unit
 		}
-		vars["help_"+s.Name] = fmt.Sprintf("%s (default: %s)", s.Help, def)
+		vars[s.Name] = fmt.Sprintf("%s (default: %s)", s.Help, def)
 	}
 	return vars
 }

@@ -35,7 +35,7 @@ func TestSettingFlags(t *testing.T) {
 	for _, f := range k.Model.Flags {
 		flags[f.Name] = f
 	}
-	vars := helpVars(config.Platform{OS: "linux", Mode: config.ModeUser, Home: "/home/u", CPUCount: 2})
+	help := settingHelp(config.Platform{OS: "linux", Mode: config.ModeUser, Home: "/home/u", CPUCount: 2})
 	for _, s := range config.Settings {
 		f, ok := flags[s.Name]
 		if !ok {
@@ -51,7 +51,7 @@ func TestSettingFlags(t *testing.T) {
 		if s.Kind != config.Bool && f.PlaceHolder != s.Kind.String() {
 			t.Errorf("flag %s: placeholder %q, want %q", s.Name, f.PlaceHolder, s.Kind.String())
 		}
-		if f.Help != vars["help_"+s.Name] || !strings.HasPrefix(f.Help, s.Help+" (default: ") {
+		if f.Help != help[s.Name] || !strings.HasPrefix(f.Help, s.Help+" (default: ") {
 			t.Errorf("flag %s: help %q does not come from the settings table", s.Name, f.Help)
 		}
 		if f.Group == nil || f.Group.Key != s.Group() {

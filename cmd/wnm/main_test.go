@@ -17,12 +17,14 @@ import (
 
 	"github.com/wnm-project/wnm/testenv/fakes"
 	"github.com/wnm-project/wnm/testenv/upstreamdb"
+	"github.com/wnm-project/wnm/units/setsid"
 	"github.com/wnm-project/wnm/worker/lock"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected sections of testscript files")
 
 func TestMain(m *testing.M) {
+	setsid.LaunchIfAsked()
 	testscript.Main(m, map[string]func(){
 		"wnm":       func() { os.Exit(scriptMain(os.Args[1:])) },
 		"systemctl": fakes.SystemctlMain,

@@ -55,10 +55,18 @@ func (s *session) mode(ctx context.Context) (config.Mode, error) {
 		candidates = append([]string{r.DBPath}, candidates...)
 	}
 	for _, path := range candidates {
-		if pm, err := store.PeekProcessManager(ctx, path); err == nil {
-			if m, ok := config.ManagerMode(pm); ok {
-				return m, nil
-			}
+		pm, err := store.PeekProcessManager(ctx, path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			// A database that is there but cannot be read (garbage, truncated, unreadable) is the
+			// operator's to fix: guessing the mode instead would point at another machine's
+			// database (as root, /var/antctl) and invite creating a second one there.
+			return "", fmt.Errorf("cannot read the database %s to tell the mode: %w; repair or move it, or name the mode with --process_manager", path, err)
+		}
+		if m, ok := config.ManagerMode(pm); ok {
+			return m, nil
 		}
 	}
 	if s.env.euid == 0 && s.env.goos == "linux" {
@@ -150,6 +158,11 @@ func (s *session) load(ctx context.Context, acc access) (*state, error) {
 	if err != nil {
 		out.close()
 		return nil, err
+	}
+	for _, name := range worker.UnsetSettings(mach) { // never stored: the value is the default
+		if out.resolved.Origin(name).Layer == config.LayerDatabase {
+			delete(out.resolved.Origins, name)
+		}
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -310,6 +311,31 @@ func TestChanges(t *testing.T) {
 	}
 }
 
+// TestConfigFieldsMatchTheTable: every tagged field of Config is a setting of the table, and its Go
+// type is the one the setting's kind and default need.
+func TestConfigFieldsMatchTheTable(t *testing.T) {
+	typ := reflect.TypeFor[Config]()
+	want := map[Kind]reflect.Kind{Int: reflect.Int, PortStart: reflect.Int, Float: reflect.Float64, Bool: reflect.Bool, String: reflect.String, Path: reflect.String}
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		name := f.Tag.Get("setting")
+		s, ok := Lookup(name)
+		if !ok {
+			t.Errorf("Config.%s (setting %q) is not in the settings table", f.Name, name)
+			continue
+		}
+		if f.Type.Kind() != want[s.Kind] {
+			t.Errorf("Config.%s is %v, but setting %s is %v", f.Name, f.Type, s.Name, s.Kind)
+		}
+		if d := reflect.ValueOf(s.DefaultFor(testPlatform(t))); d.Kind() != f.Type.Kind() {
+			t.Errorf("setting %s: default %v is %v, want %v", s.Name, d, d.Kind(), f.Type.Kind())
+		}
+		if s.Column != "" && !s.Persist || s.Immutable && !s.Persist || s.UnsetInRow && !s.Persist {
+			t.Errorf("setting %s: a column, immutability or UnsetInRow need Persist", s.Name)
+		}
+	}
+}
+
 func TestSettingsTableIsConsistent(t *testing.T) {
 	var c Config
 	seen := map[string]bool{}
@@ -373,5 +399,23 @@ func TestParseDotEnv(t *testing.T) {
 				t.Errorf("ParseDotEnv(%q) (-want +got):\n%s", tc.text, d)
 			}
 		})
+	}
+}
+
+func TestNameChecks(t *testing.T) {
+	for _, tc := range []struct {
+		s             string
+		host, envName bool
+	}{
+		{"a", true, true}, {"A_1", false, true}, {"_x", false, true}, {"1x", true, false}, {"", false, false},
+		{"node-1.example.org", true, false}, {"-a", false, false}, {"a-", false, false}, {"a.", false, false},
+		{"a b", false, false}, {"é", false, false}, {strings.Repeat("a", 253), true, true}, {strings.Repeat("a", 254), false, true},
+	} {
+		if got := isHostname(tc.s); got != tc.host {
+			t.Errorf("isHostname(%q) = %v", tc.s, got)
+		}
+		if got := isEnvKey(tc.s); got != tc.envName {
+			t.Errorf("isEnvKey(%q) = %v", tc.s, got)
+		}
 	}
 }

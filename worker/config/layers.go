@@ -89,7 +89,8 @@ func (r *Resolved) Validate() error {
 		errs = j.Unwrap()
 	}
 	for _, e := range errs {
-		if se, ok := e.(*SettingError); ok {
+		var se *SettingError
+		if errors.As(e, &se) {
 			se.Origins = se.Origins[:0]
 			for _, n := range se.Names {
 				se.Origins = append(se.Origins, r.Origin(n))
@@ -140,7 +141,7 @@ func Resolve(src Sources, base Config, dbLayer bool, home string) (*Resolved, er
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: unknown setting %q ignored", o.Where, name))
 			return nil
 		}
-		if err := r.Config.Set(s, raw, home); err != nil {
+		if err := r.Set(s, raw, home); err != nil {
 			return fmt.Errorf("%w (%s)", err, o.Describe())
 		}
 		r.Origins[s.Name] = o
@@ -277,7 +278,7 @@ func ParseDotEnv(text string) (map[string]string, error) {
 		}
 		k, v, ok := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
-		if !ok || !envKey.MatchString(k) {
+		if !ok || !isEnvKey(k) {
 			return nil, fmt.Errorf("%d: %s is not a KEY=VALUE line", n+1, Printable(line))
 		}
 		val, err := dotEnvValue(v)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,7 +74,7 @@ func checkManager(v any) string {
 func checkHost(v any) string {
 	h := v.(string)
 	bad := h == "" || strings.ContainsFunc(h, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) ||
-		(net.ParseIP(h) == nil && !hostname.MatchString(h))
+		(net.ParseIP(h) == nil && !isHostname(h))
 	return cond(bad, "%q is not an IP address or host name", h)
 }
 
@@ -115,7 +114,23 @@ func Printable(s string) string {
 
 func quote(s string) string { return strconv.Quote(s) }
 
-var hostname = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
+// isHostname reports whether h is 1 to 253 letters, digits, dots and hyphens that starts and ends
+// with a letter or digit.
+func isHostname(h string) bool {
+	if len(h) == 0 || len(h) > 253 || !isAlnum(h[0]) || !isAlnum(h[len(h)-1]) {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !isAlnum(c) && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
 
 // PortRange is the inclusive range of one kind of port for node ids 1..node_cap.
 type PortRange struct {
@@ -151,7 +166,18 @@ func (c *Config) validatePorts() []error {
 	return errs
 }
 
-var envKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// isEnvKey reports whether k is a shell variable name: a letter or _, then letters, digits or _.
+func isEnvKey(k string) bool {
+	if k == "" || k[0] >= '0' && k[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !isAlnum(c) && c != '_' {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateEnvironment checks the environment setting: space-separated KEY=VALUE pairs, with no
 // control characters anywhere (a newline would otherwise inject lines into a unit file).
@@ -168,7 +194,7 @@ func ParseEnvironment(env string) ([][2]string, error) {
 	var out [][2]string
 	for _, f := range strings.Fields(env) {
 		k, v, ok := strings.Cut(f, "=")
-		if !ok || !envKey.MatchString(k) {
+		if !ok || !isEnvKey(k) {
 			return nil, fmt.Errorf("environment: %q is not a KEY=VALUE pair (in %q)", f, env)
 		}
 		if strings.ContainsFunc(v, unicode.IsControl) {
