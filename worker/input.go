@@ -135,12 +135,10 @@ func Input(c config.Config, lastBoot time.Time, nodes []store.Node, obs survey.O
 
 func (c *cycle) input(obs survey.Observation) decide.Input {
 	in := Input(c.Config, bootTime(c.machine), c.sortedNodes(), obs, c.start)
-	in := Input(c.Config, bootTime(c.machine), c.sortedNodes(), obs, c.start)
 	in.Above, in.Reserved = c.adoption.Above, c.adoption.Reserved
 	for i := range in.Nodes {
 		in.Nodes[i].Alive = c.alive[in.Nodes[i].ID]
 		in.Nodes[i].Restarts = c.restarts[in.Nodes[i].ID]
 	}
-	return in
 	return in
 }
