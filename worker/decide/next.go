@@ -127,7 +127,7 @@ func Next(in Input) Plan {
 	for _, id := range forget {
 		p.Actions = append(p.Actions, Action{Kind: Forget, Node: id, Reason: "removal delay expired", Priority: priorityForget})
 	}
-	d := decider{cfg: c, counts: p.Counts, f: p.Features, nodes: nodes, all: in.Nodes, latest: in.Latest}
+	d := decider{cfg: c, counts: p.Counts, f: p.Features, nodes: nodes, all: in.Nodes, latest: in.Latest, above: in.Above, reserved: in.Reserved}
 	p.Actions = append(p.Actions, d.rules()...)
 	return p
 }
@@ -356,6 +356,9 @@ type decider struct {
 	nodes  []state
 	all    []Node // every input node, forgotten ones included (for ids)
 	latest string
+	// above and reserved keep new ids clear of nodes outside the table.
+	above    int
+	reserved []int
 }
 
 // rules returns the actions of the first rule that yields any.
@@ -484,22 +487,21 @@ func (d *decider) grow(capacity int) []Action {
 }
 
 // freeIDs returns the k lowest ids ≥ 1 used by no input node (gap
-// filling). Ids of nodes forgotten in this plan stay reserved until their
-// rows are gone.
+// filling), above [Input.Above] and not in [Input.Reserved]. Ids of nodes
+// forgotten in this plan stay reserved until their rows are gone.
 func (d *decider) freeIDs(k int) []int {
 	if k <= 0 {
 		return nil
 	}
-	// At most len(all) ids are taken, so the k lowest free ones are all
-	// ≤ len(all)+k.
-	used := make([]bool, len(d.all)+k+1)
+	used := make(map[int]bool, len(d.all)+len(d.reserved))
 	for _, n := range d.all {
-		if n.ID > 0 && n.ID < len(used) {
-			used[n.ID] = true
-		}
+		used[n.ID] = true
+	}
+	for _, id := range d.reserved {
+		used[id] = true
 	}
 	ids := make([]int, 0, k)
-	for id := 1; id < len(used) && len(ids) < k; id++ {
+	for id := max(1, d.above+1); len(ids) < k; id++ {
 		if !used[id] {
 			ids = append(ids, id)
 		}
