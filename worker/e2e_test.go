@@ -168,6 +168,18 @@ func (f *fleet) pinned(ctx context.Context, o survey.Options) survey.Observation
 	return obs
 }
 
+// changedSettings lists the settings whose values differ between old and new, as cmd/wnm does
+// for the settings a run supplies.
+func changedSettings(old, new config.Config) []config.Change {
+	var out []config.Change
+	for _, s := range config.Settings {
+		if fmt.Sprint(old.Value(s.Name)) != fmt.Sprint(new.Value(s.Name)) {
+			out = append(out, config.Change{Name: s.Name})
+		}
+	}
+	return out
+}
+
 // cycle advances the clock by step and runs one cycle.
 func (f *fleet) cycle(step time.Duration, change func(*config.Config)) *Result {
 	f.t.Helper()
@@ -176,7 +188,7 @@ func (f *fleet) cycle(step time.Duration, change func(*config.Config)) *Result {
 	var changes []config.Change
 	if change != nil {
 		change(&cfg)
-		changes = []config.Change{{Name: "test"}}
+		changes = changedSettings(f.cfg, cfg)
 		f.cfg = cfg
 	}
 	r, err := Run(context.Background(), Options{
