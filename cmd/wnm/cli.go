@@ -42,6 +42,8 @@ type cli struct {
 	Plan      planCmd      `cmd:"" help:"Show what the next cycle would do and why, changing nothing"`
 	Survey    surveyCmd    `cmd:"" help:"Read the host and every node and print the observation"`
 	Status    statusCmd    `cmd:"" help:"List the nodes with their state, versions, ports and metrics"`
+	Node      nodeCmd      `cmd:"" help:"Act on nodes now: add, remove, start, stop, restart, upgrade, disable, enable, survey"`
+	Teardown  teardownCmd  `cmd:"" help:"Remove every node (needs --confirm)"`
 	Install   installCmd   `cmd:"" help:"Install the timer (systemd), launchd job or cron line that runs wnm every minute"`
 	Uninstall uninstallCmd `cmd:"" help:"Remove what install created, leaving nodes and data alone"`
 	Version   versionCmd   `cmd:"" help:"Print the wnm version"`
@@ -184,10 +186,15 @@ func (s *session) dispatch(kctx *kong.Context) error {
 		return s.removeLockfile()
 	case c.InitFlag:
 		return c.Init.Run(s)
-	case c.ForceAction != nil:
-		return notYet("--force_action")
 	case c.Report != nil:
+		if c.ForceAction != nil && *c.ForceAction == "survey" {
+			if err := s.forceAction("survey"); err != nil {
+				return err
+			}
+		}
 		return notYet("--report")
+	case c.ForceAction != nil:
+		return s.forceAction(*c.ForceAction)
 	}
 	return kctx.Run(s)
 }

@@ -3,14 +3,21 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/fakes"
 	"github.com/wnm-project/wnm/worker/lock"
 )
@@ -29,6 +36,7 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the scenarios in testdata/script: what an operator types, and what wnm answers.
 func TestScripts(t *testing.T) {
+	fake := fakeantnode.Build(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		UpdateScripts:       *update || os.Getenv("WNM_UPDATE") == "1",
@@ -48,11 +56,28 @@ func TestScripts(t *testing.T) {
 			e.Setenv("USER", "alice")
 			e.Setenv("LOGNAME", "alice")
 			e.Setenv("UID", strconv.Itoa(os.Getuid())) // launchctl's gui/<uid> domain
+			// A fleet: the fake antnode 0.4.17 at the default antnode_path, and port ranges of
+			// this script's own: --port_start $PORT --metrics_port_start $MPORT --rpc_port_start $RPORT.
+			if err := os.MkdirAll(filepath.Join(home, ".local/bin"), 0o755); err != nil {
+				return err
+			}
+			if b, err := exec.Command(fake, "release", "--version", "0.4.17", "--out", filepath.Join(home, ".local/bin/antnode")).CombinedOutput(); err != nil {
+				return fmt.Errorf("release the fake antnode: %v\n%s", err, b)
+			}
+			e.Setenv("FAKEANTNODE", fake)
+			ranges := portRanges(t, 3)
+			e.Setenv("PORT", strconv.Itoa(ranges[0]))
+			e.Setenv("MPORT", strconv.Itoa(ranges[1]))
+			e.Setenv("RPORT", strconv.Itoa(ranges[2]))
+			nodes := filepath.Join(home, ".local/share/autonomi/node")
+			e.Defer(func() { killNodes(nodes) })
 			return os.MkdirAll(home, 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": cmdExitcode,
 			"holdlock": cmdHoldlock,
+			"release":  cmdRelease(fake),
+			"waitup":   cmdWaitUp,
 		},
 	})
 }
@@ -95,4 +120,101 @@ func cmdHoldlock(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("holdlock: %v", err)
 	}
 	ts.Defer(func() { l.Unlock() })
+}
+
+var (
+	portsMu    sync.Mutex
+	portsTaken = map[int]bool{}
+)
+
+// portRanges reserves n port ranges (in thousands) whose ports 1..20 are free on loopback, distinct
+// from the ranges of every other script of this test process.
+func portRanges(t *testing.T, n int) []int {
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	var out []int
+	// Other test processes on the machine start their searches low; this one starts high.
+	for start := 60; start > 20 && len(out) < n; start-- {
+		if portsTaken[start] {
+			continue
+		}
+		free := true
+		for id := 1; id <= 20 && free; id++ {
+			addr := fmt.Sprintf("127.0.0.1:%d", start*1000+id)
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				free = false
+				continue
+			}
+			l.Close()
+			u, err := net.ListenPacket("udp", addr)
+			if err != nil {
+				free = false
+				continue
+			}
+			u.Close()
+		}
+		if free {
+			portsTaken[start] = true
+			out = append(out, start)
+		}
+	}
+	if len(out) < n {
+		t.Fatal("no free port ranges left")
+	}
+	return out
+}
+
+// killNodes kills every node process whose pid file is under dir.
+func killNodes(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "node.pid"))
+		if err != nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])); err == nil && pid > 1 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// cmdRelease puts a fake antnode reporting VERSION at antnode_path: release VERSION.
+func cmdRelease(fake string) func(ts *testscript.TestScript, neg bool, args []string) {
+	return func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: release VERSION")
+		}
+		out := ts.MkAbs(filepath.Join(ts.Getenv("HOME"), ".local/bin/antnode"))
+		tmp := out + ".new"
+		if b, err := exec.Command(fake, "release", "--version", args[0], "--out", tmp).CombinedOutput(); err != nil {
+			ts.Fatalf("release: %v\n%s", err, b)
+		}
+		ts.Check(os.Rename(tmp, out))
+	}
+}
+
+// cmdWaitUp waits until the nodes with the given ids answer on their metrics ports: waitup 1 2.
+func cmdWaitUp(ts *testscript.TestScript, neg bool, args []string) {
+	mport, _ := strconv.Atoi(ts.Getenv("MPORT"))
+	for _, a := range args {
+		id, err := strconv.Atoi(a)
+		ts.Check(err)
+		addr := fmt.Sprintf("127.0.0.1:%d", mport*1000+id)
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+			up := err == nil
+			if up {
+				c.Close()
+			}
+			if up != neg {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("node %d: metrics port %s up=%v after 15s", id, addr, up)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 }

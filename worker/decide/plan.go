@@ -36,6 +36,16 @@ const (
 	Upgrade
 	// Add creates node [Action.Node], starts it and records it RESTARTING.
 	Add
+	// Restart stops a node and starts it again, recording it RESTARTING.
+	// Only an operator's forced action produces it.
+	Restart
+	// Disable stops a node if it runs and records it DISABLED, so that no
+	// cycle polls, starts or changes it. Only an operator produces it.
+	Disable
+	// Enable returns a DISABLED node to management by recording it
+	// STOPPED; the cycles start it when resources allow. Only an operator
+	// produces it.
+	Enable
 )
 
 var kindNames = [...]string{
@@ -47,6 +57,9 @@ var kindNames = [...]string{
 	Start:    "start",
 	Upgrade:  "upgrade",
 	Add:      "add",
+	Restart:  "restart",
+	Disable:  "disable",
+	Enable:   "enable",
 }
 
 // String returns the kind's lowercase name (upstream's action type), or

@@ -130,6 +130,9 @@ func TestKind(t *testing.T) {
 		{decide.Start, "start"},
 		{decide.Upgrade, "upgrade"},
 		{decide.Add, "add"},
+		{decide.Restart, "restart"},
+		{decide.Disable, "disable"},
+		{decide.Enable, "enable"},
 	}
 	for _, tt := range tests {
 		if got := tt.kind.String(); got != tt.name {
@@ -144,7 +147,7 @@ func TestKind(t *testing.T) {
 			t.Errorf("UnmarshalText(%q) = %v, %v, want %v", tt.name, back, err, tt.kind)
 		}
 	}
-	for _, bad := range []decide.Kind{0, -1, decide.Add + 1} {
+	for _, bad := range []decide.Kind{0, -1, decide.Enable + 1} {
 		if got := bad.String(); !strings.HasPrefix(got, "Kind(") {
 			t.Errorf("Kind(%d).String() = %q, want Kind(n)", int(bad), got)
 		}
