@@ -70,12 +70,20 @@ func freeThousands(t *testing.T, n int, skip ...int) int {
 		}
 		ok := true
 		for id := 1; id <= n && ok; id++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", start*1000+id))
+			addr := fmt.Sprintf("127.0.0.1:%d", start*1000+id)
+			l, err := net.Listen("tcp", addr)
 			if err != nil {
 				ok = false
 				continue
 			}
 			l.Close()
+			// Node ports are UDP: another test process's nodes may hold them.
+			u, err := net.ListenPacket("udp", addr)
+			if err != nil {
+				ok = false
+				continue
+			}
+			u.Close()
 		}
 		if ok {
 			return start

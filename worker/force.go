@@ -106,7 +106,7 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 		return nil, err
 	}
 	if !c.Config.DryRun {
-		rec := &Result{Plan: decide.Plan{Counts: plan.Counts, Features: plan.Features, Actions: f.actions}, Results: f.results, Obs: obs}
+		rec := &Result{Forced: req.Action, Plan: decide.Plan{Counts: plan.Counts, Features: plan.Features, Actions: f.actions}, Results: f.results, Obs: obs}
 		if len(rec.Plan.Actions) == 0 {
 			rec.Plan.Actions = []decide.Action{{Kind: decide.Survey, Reason: "forced " + req.Action}}
 		}
@@ -208,7 +208,10 @@ func (f *forcer) pause(ctx context.Context, what string) error {
 	if f.done == 0 || d <= 0 {
 		return ctx.Err()
 	}
-	f.Logger.Info(fmt.Sprintf("action delay: waiting %dms (%.2fs) between node %s", d.Milliseconds(), d.Seconds(), what))
+	f.Logger.Info(fmt.Sprintf("action delay: waiting %dms (%.2fs) between node %s", d.Milliseconds(), d.Seconds(), what), "dry_run", f.Config.DryRun)
+	if f.Config.DryRun {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

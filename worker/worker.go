@@ -90,6 +90,7 @@ func InstalledVersions(ctx context.Context, st *store.Store) map[string]string {
 
 // Result is what one cycle did, as the cycle table records it.
 type Result struct {
+	Forced  string // the operator's forced action, "" for a cycle
 	Plan    decide.Plan
 	Results []ActionResult
 	Obs     survey.Observation
@@ -326,10 +327,14 @@ func (c *cycle) summary(r *Result) {
 	for _, a := range r.Plan.Actions {
 		kinds = append(kinds, a.Kind.String())
 	}
+	notTaken := make([]string, 0, len(r.Plan.NotTaken))
+	for _, s := range r.Plan.NotTaken {
+		notTaken = append(notTaken, s.Reason)
+	}
 	wchar, wb := selfIO()
 	c.Logger.Info("cycle",
 		"nodes", r.Plan.Counts.Total, "running", r.Plan.Counts.Running, "stopped", r.Plan.Counts.Stopped,
-		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason,
+		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason, "not_taken", notTaken,
 		"cpu", r.Obs.Host.CPUPercent.String(), "mem", r.Obs.Host.MemPercent.String(), "disk", r.Obs.Host.DiskPercent.String(),
 		"load1", r.Obs.Host.Load1.String(), "latest", r.Obs.LatestVersion,
 		"duration_seconds", c.Now().Sub(c.start).Seconds(), "survey_seconds", r.Obs.Took.Seconds(),

@@ -42,6 +42,7 @@ type cli struct {
 	Plan      planCmd      `cmd:"" help:"Show what the next cycle would do and why, changing nothing"`
 	Survey    surveyCmd    `cmd:"" help:"Read the host and every node and print the observation"`
 	Status    statusCmd    `cmd:"" help:"List the nodes with their state, versions, ports and metrics"`
+	History   historyCmd   `cmd:"" help:"List the recorded cycles and forced actions: plans, reasons, results, status changes"`
 	Node      nodeCmd      `cmd:"" help:"Act on nodes now: add, remove, start, stop, restart, upgrade, disable, enable, survey"`
 	Teardown  teardownCmd  `cmd:"" help:"Remove every node (needs --confirm)"`
 	Install   installCmd   `cmd:"" help:"Install the timer (systemd), launchd job or cron line that runs wnm every minute"`

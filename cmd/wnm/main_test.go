@@ -56,16 +56,22 @@ func TestScripts(t *testing.T) {
 			e.Setenv("USER", "alice")
 			e.Setenv("LOGNAME", "alice")
 			e.Setenv("UID", strconv.Itoa(os.Getuid())) // launchctl's gui/<uid> domain
-			// A fleet: the fake antnode 0.4.17 at the default antnode_path, and port ranges of
-			// this script's own: --port_start $PORT --metrics_port_start $MPORT --rpc_port_start $RPORT.
-			if err := os.MkdirAll(filepath.Join(home, ".local/bin"), 0o755); err != nil {
+			// A fleet: the fake antnode 0.4.17 at $ANTNODE, and port ranges of this script's own:
+			// --antnode_path $ANTNODE --port_start $PORT --metrics_port_start $MPORT --rpc_port_start $RPORT.
+			antnode := filepath.Join(e.WorkDir, "release", "antnode")
+			e.Setenv("ANTNODE", antnode)
+			if err := os.MkdirAll(filepath.Dir(antnode), 0o755); err != nil {
 				return err
 			}
-			if b, err := exec.Command(fake, "release", "--version", "0.4.17", "--out", filepath.Join(home, ".local/bin/antnode")).CombinedOutput(); err != nil {
+			if b, err := exec.Command(fake, "release", "--version", "0.4.17", "--out", antnode).CombinedOutput(); err != nil {
 				return fmt.Errorf("release the fake antnode: %v\n%s", err, b)
 			}
 			e.Setenv("FAKEANTNODE", fake)
-			ranges := portRanges(t, 3)
+			ranges, err := portRanges(3)
+			if err != nil {
+				return err
+			}
+			e.Defer(func() { releaseRanges(ranges) })
 			e.Setenv("PORT", strconv.Itoa(ranges[0]))
 			e.Setenv("MPORT", strconv.Itoa(ranges[1]))
 			e.Setenv("RPORT", strconv.Itoa(ranges[2]))
@@ -127,9 +133,18 @@ var (
 	portsTaken = map[int]bool{}
 )
 
+// releaseRanges returns ranges that portRanges reserved.
+func releaseRanges(ranges []int) {
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for _, r := range ranges {
+		delete(portsTaken, r)
+	}
+}
+
 // portRanges reserves n port ranges (in thousands) whose ports 1..20 are free on loopback, distinct
-// from the ranges of every other script of this test process.
-func portRanges(t *testing.T, n int) []int {
+// from the ranges of every other running script of this test process.
+func portRanges(n int) ([]int, error) {
 	portsMu.Lock()
 	defer portsMu.Unlock()
 	var out []int
@@ -160,9 +175,9 @@ func portRanges(t *testing.T, n int) []int {
 		}
 	}
 	if len(out) < n {
-		t.Fatal("no free port ranges left")
+		return nil, errors.New("no free port ranges left")
 	}
-	return out
+	return out, nil
 }
 
 // killNodes kills every node process whose pid file is under dir.
@@ -185,7 +200,7 @@ func cmdRelease(fake string) func(ts *testscript.TestScript, neg bool, args []st
 		if neg || len(args) != 1 {
 			ts.Fatalf("usage: release VERSION")
 		}
-		out := ts.MkAbs(filepath.Join(ts.Getenv("HOME"), ".local/bin/antnode"))
+		out := ts.Getenv("ANTNODE")
 		tmp := out + ".new"
 		if b, err := exec.Command(fake, "release", "--version", args[0], "--out", tmp).CombinedOutput(); err != nil {
 			ts.Fatalf("release: %v\n%s", err, b)

@@ -7,18 +7,23 @@ import (
 	"os"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/survey"
 )
 
 type planCmd struct {
-	Snapshot string `name:"snapshot" placeholder:"FILE" type:"existingfile" help:"Plan from this survey snapshot (wnm survey --json) instead of a live survey"`
+	Snapshot string `name:"snapshot" placeholder:"FILE" type:"existingfile" help:"Plan from this survey snapshot (wnm survey --json) instead of a live survey, at the snapshot's own time"`
+	Now      string `name:"now" placeholder:"TIME" help:"Plan as if it were this time (RFC 3339, e.g. 2026-12-02T12:41:07Z)"`
 }
 
 func (planCmd) Help() string {
 	return "Surveys the host and nodes (or reads --snapshot) and prints the plan the next cycle would follow, " +
-		"with every action's reason. It takes no lock and changes nothing: no database write, no node touched."
+		"with every action's reason and, under \"not taken\", every decision it did not take with the measured " +
+		"figure beside its threshold or the limit in use and by which node. A snapshot is planned at its own " +
+		"time, or at --now, so a recorded situation replays exactly. It takes no lock and changes nothing: no " +
+		"database write, no node touched."
 }
 
 // Run prints the plan.
@@ -38,8 +43,20 @@ func (p planCmd) Run(s *session) error {
 		if err := json.Unmarshal(b, &obs); err != nil {
 			return fmt.Errorf("snapshot %s: %w", p.Snapshot, err)
 		}
+		if obs.Started.IsZero() && p.Now == "" {
+			return fmt.Errorf("snapshot %s: no \"started\" time; give --now", p.Snapshot)
+		}
+		at := obs.Started
+		o.Now = func() time.Time { return at }
 	} else if obs, err = worker.Observe(ctx, o); err != nil {
 		return err
+	}
+	if p.Now != "" {
+		at, err := time.Parse(time.RFC3339, p.Now)
+		if err != nil {
+			return usageErr{fmt.Errorf("--now %q: want an RFC 3339 time such as 2026-12-02T12:41:07Z", p.Now)}
+		}
+		o.Now = func() time.Time { return at }
 	}
 	plan, err := worker.PlanFor(ctx, o, obs)
 	if err != nil {

@@ -294,6 +294,10 @@ type Plan struct {
 	// Actions are the steps to run, in execution order. A plan always has
 	// at least one action.
 	Actions []Action `json:"actions"`
+	// NotTaken are the decisions the plan did not take, each with what
+	// stopped it (the measured figure beside its threshold, the limit in
+	// use and by which node, the delay and when it runs out).
+	NotTaken []Skip `json:"not_taken"`
 	// Counts are the node counts after Transitions and any [Forget].
 	Counts Counts `json:"counts"`
 	// Features are the booleans the rules tested, for logging.
@@ -313,6 +317,9 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 	}
 	if q.Actions == nil {
 		q.Actions = []Action{}
+	}
+	if q.NotTaken == nil {
+		q.NotTaken = []Skip{}
 	}
 	return json.Marshal(q)
 }
@@ -337,6 +344,12 @@ func (p Plan) String() string {
 		b.WriteString("actions:\n")
 		for i, a := range p.Actions {
 			fmt.Fprintf(&b, "  %d. %s\n", i+1, a)
+		}
+	}
+	if len(p.NotTaken) > 0 {
+		b.WriteString("not taken:\n")
+		for _, s := range p.NotTaken {
+			fmt.Fprintf(&b, "  %s\n", s)
 		}
 	}
 	if !p.RecordBoot.IsZero() {
