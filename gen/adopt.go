@@ -27,7 +27,7 @@ type Adopted struct {
 	Env            [][2]string // the environment the definition sets, in order
 }
 
-// antnodeFlags are the flags of antnode's command line (legacy antnode, peers.md §3.1) plus the
+// antnodeFlags are the flags of antnode's command line (legacy antnode) plus the
 // ones anm units carried in their history (--bootstrap, --owner, --home-network); true means the
 // flag takes a value.
 var antnodeFlags = map[string]bool{

@@ -17,7 +17,7 @@ import (
 	"github.com/wnm-project/wnm/worker/store"
 )
 
-// anmUnit is a unit as anm writes it (peers.md §1.4).
+// anmUnit is a unit as anm writes it.
 const anmUnit = `[Unit]
 Description=antnode%[1]s
 [Service]

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/decide"
@@ -41,6 +42,7 @@ type Options struct {
 }
 
 func (o *Options) defaults() error {
+	o.defaultLogger()
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -62,6 +64,13 @@ func (o *Options) defaults() error {
 		o.Manager = m
 	}
 	return nil
+}
+
+// defaultLogger makes a nil Logger one that discards everything.
+func (o *Options) defaultLogger() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 }
 
 // State keys in the store's wnm_state table.
@@ -107,6 +116,7 @@ type ActionResult struct {
 // Run does one cycle and returns what it did. Node operations that fail are logged and recorded;
 // they do not make Run fail. Run fails only when the cycle cannot run at all (no database access).
 func Run(ctx context.Context, o Options) (*Result, error) {
+	o.defaultLogger()
 	if err := persistChanges(ctx, o); err != nil {
 		return nil, err
 	}
@@ -344,5 +354,19 @@ func (c *cycle) summary(r *Result) {
 // errNoBinary is returned when a node must be created or upgraded but antnode_path has no usable binary.
 var errNoBinary = errors.New("antnode_path has no usable antnode binary")
 
-// noManager stands in for the node manager where nothing may be touched (survey, plan).
-type noManager struct{ units.Manager }
+// noManager stands in for the node manager where nothing may be touched (survey, plan): every
+// operation fails with errNoManager instead of acting.
+type noManager struct{}
+
+// errNoManager is what noManager's operations return.
+var errNoManager = errors.New("no node manager: this command changes nothing")
+
+func (noManager) Name() string                            { return "none" }
+func (noManager) Create(context.Context, gen.Node) error  { return errNoManager }
+func (noManager) Start(context.Context, gen.Node) error   { return errNoManager }
+func (noManager) Stop(context.Context, gen.Node) error    { return errNoManager }
+func (noManager) Remove(context.Context, gen.Node) error  { return errNoManager }
+func (noManager) Discover(context.Context) ([]int, error) { return nil, errNoManager }
+func (noManager) Status(context.Context, gen.Node) (units.Status, error) {
+	return units.Status{State: units.Unknown, Detail: "no node manager"}, errNoManager
+}

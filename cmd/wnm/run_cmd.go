@@ -38,7 +38,7 @@ func (runCmd) Run(s *session) error {
 	if err != nil {
 		return err
 	}
-	l, err := lock.TryLock(lockPath(cfg.DBPath))
+	l, err := lock.TryLock(lock.Path(cfg.DBPath))
 	if err != nil {
 		return err
 	}

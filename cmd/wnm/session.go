@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/config"
@@ -38,7 +37,7 @@ func (s *session) sources(p config.Platform) config.Sources {
 	}
 }
 
-// mode detects wnm-python's sudo or user mode (upstream-behaviour §2.1): an explicit
+// mode detects wnm-python's sudo or user mode (docs/compatibility.md, "Modes and directories"): an explicit
 // process_manager wins, then the process manager stored in an existing database, then root → sudo.
 func (s *session) mode(ctx context.Context) (config.Mode, error) {
 	probe := s.env.platform(config.ModeUser)
@@ -138,9 +137,6 @@ func (st *state) needMachine() error {
 	return fmt.Errorf("no machine configuration in %s; run wnm init", st.resolved.DBPath)
 }
 
-// lockPath is the cycle lock next to the database, under wnm-python's name.
-func lockPath(dbPath string) string { return filepath.Join(filepath.Dir(dbPath), "wnm_active") }
-
 func (s *session) removeLockfile() error {
 	ctx := context.Background()
 	m, err := s.mode(ctx)
@@ -152,7 +148,7 @@ func (s *session) removeLockfile() error {
 	if err != nil {
 		return err
 	}
-	path := lockPath(r.DBPath)
+	path := lock.Path(r.DBPath)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		s.logger().Info("lock file does not exist", "path", path)
 		return nil

@@ -11,7 +11,7 @@ import (
 	"github.com/wnm-project/wnm/worker/config"
 )
 
-// TestMode follows wnm-python's mode detection (upstream-behaviour §2.1): an explicit
+// TestMode follows wnm-python's mode detection (docs/compatibility.md, "Modes and directories"): an explicit
 // process_manager, then the one recorded in an existing database, then root means sudo.
 func TestMode(t *testing.T) {
 	home := t.TempDir()

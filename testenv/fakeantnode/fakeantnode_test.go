@@ -390,7 +390,7 @@ func TestCommandLineErrors(t *testing.T) {
 	}
 }
 
-// metricNames are the families a healthy node must serve (peers.md §3.5 and §3.6), under the
+// metricNames are the families a healthy node must serve (those a real antnode publishes), under the
 // names openmetrics.Parse gives them: counters with _total.
 var metricNames = []string{
 	"ant_node_put_record_ok_total",

@@ -5,6 +5,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Runner runs one command given as an argument vector (argv[0] is the program, looked up on PATH
@@ -27,6 +29,10 @@ type Func func(ctx context.Context, argv []string) ([]byte, error)
 
 // Run calls f.
 func (f Func) Run(ctx context.Context, argv []string) ([]byte, error) { return f(ctx, argv) }
+
+// ErrNotFound is what a runner's error wraps when the program cannot be found, so callers need not
+// import os/exec to recognise it.
+var ErrNotFound = exec.ErrNotFound
 
 // Exec returns the real [Runner].
 func Exec() Runner { return execRunner{} }
@@ -44,6 +50,23 @@ func (execRunner) Run(ctx context.Context, argv []string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, path, argv[1:]...)
 	cmd.Env = CLocale(os.Environ())
 	return cmd.CombinedOutput()
+}
+
+// Output runs argv directly (argv[0] must be a path; nothing is looked up) in the C locale and
+// returns its standard output and standard error apart. A child that inherits the pipes and
+// outlives the program delays the return by at most waitDelay. When the program fails, err has an
+// ExitCode() int method, as with a [Runner].
+func Output(ctx context.Context, argv []string, waitDelay time.Duration) (stdout, stderr []byte, err error) {
+	if len(argv) == 0 {
+		return nil, nil, errors.New("run: empty argv")
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = CLocale(os.Environ())
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	cmd.WaitDelay = waitDelay
+	err = cmd.Run()
+	return o.Bytes(), e.Bytes(), err
 }
 
 // sbinDirs are searched after PATH: cron runs jobs with PATH=/usr/bin:/bin, which hides ufw and

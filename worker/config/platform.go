@@ -37,7 +37,7 @@ type Platform struct {
 	CPUCount int
 }
 
-// Dirs are the platform directories of wnm-python (upstream-behaviour §2.2).
+// Dirs are the platform directories of wnm-python (docs/compatibility.md, "Modes and directories").
 type Dirs struct {
 	Base           string // holds colony.db and the lock file
 	NodeStorage    string
@@ -96,7 +96,7 @@ func (p Platform) DBCandidates() []string {
 // Faucet is the fixed faucet address, also the default donate address.
 const Faucet = "0x00455d78f850b0358E8cea5be24d415E01E107CF"
 
-// Defaults returns the built-in value of every setting on p (wnm-python's code defaults, §3.2).
+// Defaults returns the built-in value of every setting on p (wnm-python's code defaults, docs/compatibility.md "Defaults").
 func Defaults(p Platform) Config {
 	d := p.Dirs()
 	cpus := p.CPUCount

@@ -54,23 +54,23 @@ func TestNext(t *testing.T) {
 			want:  []decide.Action{removeDead(2)},
 		},
 		{
-			name: "transitions/§20.1-5 RESTARTING is kept before delay_start",
+			name: "transitions/fix-5 RESTARTING is kept before delay_start",
 			in:   input(node(1, running), node(2, restarting, ago(4*time.Minute), down)),
 			want: []decide.Action{atCapacity},
 		},
 		{
-			name:  "transitions/§20.1-5 RESTARTING follows the observation after delay_start",
+			name:  "transitions/fix-5 RESTARTING follows the observation after delay_start",
 			in:    input(node(1, running), node(2, restarting, ago(6*time.Minute), down)),
 			trans: []decide.Transition{tr(2, restarting, stopped, "start delay expired, metrics endpoint not answering")},
 			want:  []decide.Action{start(2, "start stopped node (1/1)")},
 		},
 		{
-			name: "transitions/§20.1-5 UPGRADING is kept before delay_upgrade",
+			name: "transitions/fix-5 UPGRADING is kept before delay_upgrade",
 			in:   input(node(1, running), node(2, upgrading, ago(4*time.Minute), up)),
 			want: []decide.Action{atCapacity},
 		},
 		{
-			name:  "transitions/§20.1-5 UPGRADING follows the observation once delay_upgrade has passed",
+			name:  "transitions/fix-5 UPGRADING follows the observation once delay_upgrade has passed",
 			in:    input(node(1, running), node(2, upgrading, ago(5*time.Minute), up)),
 			trans: []decide.Transition{tr(2, upgrading, running, "upgrade delay expired, metrics endpoint answering")},
 			want:  []decide.Action{add(3, "add new node (1/1)")},
@@ -97,7 +97,7 @@ func TestNext(t *testing.T) {
 			want: []decide.Action{idle},
 		},
 		{
-			name: "transitions/§20.1-18 expired REMOVING is forgotten and counts are recomputed",
+			name: "transitions/fix-18 expired REMOVING is forgotten and counts are recomputed",
 			in: with(input(node(1, running), node(2, running), node(3, removing, ago(6*time.Minute))),
 				nodeCap(3)),
 			want: []decide.Action{forget(3), add(4, "add new node (1/1)")},
@@ -116,7 +116,7 @@ func TestNext(t *testing.T) {
 
 		// Rule 2: reboot.
 		{
-			name: "reboot/§20.1-19 single resurvey; delays ignored; DISABLED untouched",
+			name: "reboot/fix-19 single resurvey; delays ignored; DISABLED untouched",
 			in: with(input(
 				node(1, running, down),
 				node(2, restarting, ago(time.Minute), down),
@@ -135,13 +135,13 @@ func TestNext(t *testing.T) {
 			want: []decide.Action{resurvey},
 		},
 		{
-			name: "reboot/§20.1-19 boot time jitter within the tolerance is no reboot",
+			name: "reboot/fix-19 boot time jitter within the tolerance is no reboot",
 			in: with(input(node(1, running), node(2, running), node(3, running), node(4, running), node(5, running)),
 				func(in *decide.Input) { in.Host.Boot = boot.Add(decide.RebootTolerance) }),
 			want: []decide.Action{idle},
 		},
 		{
-			name: "reboot/§20.1-19 boot time just past the tolerance is a reboot",
+			name: "reboot/fix-19 boot time just past the tolerance is a reboot",
 			in: with(input(node(1, running)),
 				func(in *decide.Input) { in.Host.Boot = boot.Add(decide.RebootTolerance + time.Second) }),
 			want: []decide.Action{resurvey},
@@ -262,12 +262,12 @@ func TestNext(t *testing.T) {
 			want: []decide.Action{idle},
 		},
 		{
-			name: "pressure/§20.1-23 soft no stop within delay_remove of the last stop",
+			name: "pressure/fix-23 soft no stop within delay_remove of the last stop",
 			in:   with(input(node(1, running), node(2, stopped, ago(time.Minute))), cpu(k(80))),
 			want: []decide.Action{idle},
 		},
 		{
-			name: "pressure/§20.1-23 soft a node that just went down starts the cooldown",
+			name: "pressure/fix-23 soft a node that just went down starts the cooldown",
 			in:   with(input(node(1, running), node(2, running, down)), cpu(k(80))),
 			trans: []decide.Transition{
 				tr(2, running, stopped, "metrics endpoint not answering"),
@@ -275,7 +275,7 @@ func TestNext(t *testing.T) {
 			want: []decide.Action{idle},
 		},
 		{
-			name: "pressure/§20.1-23 soft stops again once the cooldown is over",
+			name: "pressure/fix-23 soft stops again once the cooldown is over",
 			in:   with(input(node(1, running), node(2, stopped, ago(5*time.Minute))), cpu(k(80))),
 			want: []decide.Action{stop(1, "stop node (1/1)")},
 		},
@@ -309,13 +309,13 @@ func TestNext(t *testing.T) {
 			want: []decide.Action{stop(2, "stop node (1/1)")},
 		},
 		{
-			name: "pressure/§9.1 a lone netio_read_less_than does not block adds",
+			name: "pressure/thresholds: a lone netio_read_less_than does not block adds",
 			in: with(input(node(1, running)),
 				func(in *decide.Input) { in.Config.NetIOReadLessThan = 5000 }),
 			want: []decide.Action{add(2, "add new node (1/1)")},
 		},
 		{
-			name: "pressure/§9.1 a lone hdio_read_remove below the reading forces nothing",
+			name: "pressure/thresholds: a lone hdio_read_remove below the reading forces nothing",
 			in: with(input(node(1, running)),
 				func(in *decide.Input) { in.Config.HDIOReadRemove = 5000 }),
 			want: []decide.Action{add(2, "add new node (1/1)")},
@@ -369,7 +369,7 @@ func TestNext(t *testing.T) {
 
 		// Rule 6: upgrades.
 		{
-			name: "upgrade/§20.1-7 oldest outdated running node first; upgrade beats growth",
+			name: "upgrade/fix-7 oldest outdated running node first; upgrade beats growth",
 			in: input(node(1, running), node(2, running, ver("0.4.9")),
 				node(3, running, ver("0.4.9"))),
 			want: []decide.Action{upgrade(2, "upgrade outdated node (1/1)")},
@@ -402,7 +402,7 @@ func TestNext(t *testing.T) {
 			},
 		},
 		{
-			name: "upgrade/§20.1-7 a newer node is never downgraded",
+			name: "upgrade/fix-7 a newer node is never downgraded",
 			in: with(input(node(1, running, ver("0.4.10"))),
 				func(in *decide.Input) { in.Latest = "0.4.9" }),
 			want: []decide.Action{
@@ -410,37 +410,37 @@ func TestNext(t *testing.T) {
 			},
 		},
 		{
-			name: "upgrade/§20.1-7 a pre-release is lower than its release",
+			name: "upgrade/fix-7 a pre-release is lower than its release",
 			in:   input(node(1, running, ver("0.4.10-rc.1"))),
 			want: []decide.Action{upgrade(1, "upgrade outdated node (1/1)")},
 		},
 		{
-			name: "upgrade/§20.1-7 an outdated STOPPED node does not block growth; it is upgraded as it starts",
+			name: "upgrade/fix-7 an outdated STOPPED node does not block growth; it is upgraded as it starts",
 			in:   input(node(1, running), node(2, stopped, ver("0.4.9"))),
 			want: []decide.Action{
 				{Kind: decide.Start, Node: 2, Reason: "start stopped node (1/1)", Priority: 50, Version: latest},
 			},
 		},
 		{
-			name: "upgrade/§20.1-7 an outdated DISABLED node does not block growth",
+			name: "upgrade/fix-7 an outdated DISABLED node does not block growth",
 			in:   input(node(1, running), node(2, disabled, ver("0.4.9"))),
 			want: []decide.Action{add(3, "add new node (1/1)")},
 		},
 		{
-			name: "upgrade/§20.1-8 unknown node versions never upgrade",
+			name: "upgrade/fix-8 unknown node versions never upgrade",
 			in: with(input(node(1, running, ver("")), node(2, running, ver("garbage")),
 				node(3, running, ver("0")), node(4, running, ver("v"))), nodeCap(10)),
 			want: []decide.Action{add(5, "add new node (1/1)")},
 		},
 		{
-			name: "upgrade/§20.1-8 an empty Latest never upgrades",
+			name: "upgrade/fix-8 an empty Latest never upgrades",
 			in: with(input(node(1, running, ver("0.4.9"))),
 				func(in *decide.Input) { in.Latest = "" }),
 			// Nor adds: a new node would have no binary to run, and act would refuse it.
 			want: []decide.Action{{Kind: decide.Survey, Reason: "idle monitoring"}},
 		},
 		{
-			name: "upgrade/§20.1-8 a garbage Latest never upgrades",
+			name: "upgrade/fix-8 a garbage Latest never upgrades",
 			in: with(input(node(1, running, ver("0.4.9"))),
 				func(in *decide.Input) { in.Latest = "latest" }),
 			want: []decide.Action{{Kind: decide.Survey, Reason: "idle monitoring"}},
@@ -454,7 +454,7 @@ func TestNext(t *testing.T) {
 
 		// Rule 7: growth.
 		{
-			name: "growth/§20.1-6 stopped nodes start while running < node_cap even when total == node_cap",
+			name: "growth/fix-6 stopped nodes start while running < node_cap even when total == node_cap",
 			in:   with(input(node(1, running), node(2, stopped), node(3, stopped)), nodeCap(3)),
 			want: []decide.Action{start(2, "start stopped node (1/1)")},
 		},
@@ -567,7 +567,7 @@ func TestNext(t *testing.T) {
 
 // TestRebootThenStart runs two cycles: after a reboot the whole (full)
 // cluster is recorded STOPPED, and on the following cycle the stopped nodes
-// are started although total == node_cap (§20.1 items 6 and 19).
+// are started although total == node_cap (docs/compatibility.md fix-6 and fix-19).
 func TestRebootThenStart(t *testing.T) {
 	nodes := []decide.Node{node(1, running, down), node(2, running, down), node(3, restarting, ago(time.Minute), down)}
 	in := with(input(nodes...), nodeCap(3), limits(1, 2, 1, 2),
@@ -631,7 +631,7 @@ func TestRecordBoot(t *testing.T) {
 	}{
 		{"same boot", boot, boot, time.Time{}},
 		{"jitter within tolerance", boot, boot.Add(time.Second), time.Time{}},
-		{"§20.1-19 reboot", boot, boot.Add(time.Hour), boot.Add(time.Hour)},
+		{"fix-19 reboot", boot, boot.Add(time.Hour), boot.Add(time.Hour)},
 		{"nothing recorded yet", time.Time{}, boot, boot},
 		{"host boot unknown", boot, time.Time{}, time.Time{}},
 		{"both unknown", time.Time{}, time.Time{}, time.Time{}},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,7 +118,7 @@ func (u *UFW) apply(ctx context.Context, op ufwOp, port int, argv []string) (boo
 	runCtx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
 	out, err := u.run.Run(runCtx, argv)
-	if errors.Is(err, exec.ErrNotFound) {
+	if errors.Is(err, run.ErrNotFound) {
 		u.warnMissing.Do(func() {
 			u.logger.WarnContext(ctx, "ufw is not installed; firewall rules are not managed", "err", err)
 		})

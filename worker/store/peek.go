@@ -11,8 +11,8 @@ import (
 )
 
 // PeekProcessManager reads machine.process_manager from the database at path without migrating or
-// writing anything. wnm uses it before it knows its mode, as wnm-python does (upstream-behaviour
-// §2.1 rule 4). A missing file, a foreign file or an empty value is an error.
+// writing anything. wnm uses it before it knows its mode, as wnm-python does: the
+// stored process manager decides the mode when the command line and environment do not. A missing file, a foreign file or an empty value is an error.
 func PeekProcessManager(ctx context.Context, path string) (string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return "", err

@@ -102,7 +102,7 @@ func tableInfo(t *testing.T, s *Store, table string) []column {
 }
 
 func TestUpstreamColumns(t *testing.T) {
-	// Upstream's columns, in the order of upstream-behaviour.md §4.1–§4.3,
+	// Upstream's columns, in wnm-python's order,
 	// with a fresh upstream database's types and NOT NULLs and no defaults.
 	upstream := func(spec string) []column {
 		var cols []column

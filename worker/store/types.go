@@ -9,7 +9,7 @@ import (
 // wnm-python's, so a database can move between the two programs.
 type Status string
 
-// The node states of wnm-python (upstream-behaviour.md §1.2).
+// The node states of wnm-python (docs/compatibility.md, "Node states").
 const (
 	StatusStopped    Status = "STOPPED"    // not answering on its metrics port
 	StatusRunning    Status = "RUNNING"    // answering on its metrics port
@@ -44,7 +44,7 @@ var (
 )
 
 // Machine is the single row of the machine table (id 1): the cluster's
-// configuration. Fields follow the columns of upstream-behaviour.md §4.1 in
+// configuration. Fields follow the columns of wnm-python's machine table in
 // order, then wnm's additions. Times are epoch seconds unless named
 // otherwise.
 //
@@ -113,7 +113,7 @@ type Machine struct {
 }
 
 // Node is one row of the node table. Fields follow the columns of
-// upstream-behaviour.md §4.2 in order, then wnm's additions. Nullable TEXT
+// wnm-python's node table in order, then wnm's additions. Nullable TEXT
 // columns (Version, LogDir, Wallet, PeerID, Rewards, Environment) read NULL
 // as "". ContainerID is a pointer because it is a foreign key: NULL, not 0,
 // means "no container".

@@ -15,8 +15,8 @@
 // whole interval since the previous cycle's [Counters] when those are recent
 // and consistent, and otherwise over this survey (at least [MinRateWindow]).
 //
-// Metrics are mapped as wnm-python does (upstream-behaviour.md §8.1) with its
-// bugs fixed (§20.1 item 17): only a 2xx answer counts, labelled counters are
+// Metrics are mapped as wnm-python does (docs/compatibility.md, "Metrics") with its
+// bugs fixed (docs/compatibility.md, fix-17): only a 2xx answer counts, labelled counters are
 // summed over every series, floats stay floats, and the wallet balance keeps
 // every digit as decimal text.
 //

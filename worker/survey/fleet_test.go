@@ -10,7 +10,7 @@ import (
 )
 
 // fleet starts n antnode endpoints on 127.0.0.1, one http.Server per port,
-// serving the §3.6 sample texts; the endpoints for which hung(i) is true
+// serving the sample texts; the endpoints for which hung(i) is true
 // never answer. Target IDs are 1..n.
 func fleet(tb testing.TB, n int, hung func(i int) bool) []Target {
 	return slowFleet(tb, n, hung, 0)

@@ -30,7 +30,7 @@ const (
 	// a cycle that ran ten minutes ago says little about the load now.
 	MaxCountersAge = 10 * time.Minute
 	// bootTimeTolerance absorbs the one-second jitter of the kernel's boot
-	// time (upstream-behaviour.md §20.1 item 19).
+	// time (docs/compatibility.md, fix-19).
 	bootTimeTolerance = 5
 )
 

@@ -103,7 +103,7 @@ type NodeObs struct {
 	NetworkSize int64 `json:"network_size"`
 }
 
-// Metric names read from /metrics and /metadata (peers.md §3.5).
+// Metric names read from /metrics and /metadata (the families a real antnode publishes).
 const (
 	mUptime       = "ant_node_uptime"
 	mRecords      = "ant_networking_records_stored"
@@ -332,9 +332,9 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// fillMetrics maps parsed /metrics families onto o (upstream-behaviour.md
-// §8.1, with the §20.1 item 17 fixes: labelled counters are summed, floats
-// stay floats, rewards keep every digit).
+// fillMetrics maps parsed /metrics families onto o as wnm-python does, with
+// the fixes of docs/compatibility.md fix-17: labelled counters are summed,
+// floats stay floats, rewards keep every digit.
 func fillMetrics(o *NodeObs, fams map[string]*dto.MetricFamily, raw map[string]string) {
 	i := func(name string) int64 {
 		v, _ := openmetrics.Sum(fams, name)

@@ -10,7 +10,7 @@ import (
 	"sync"
 )
 
-// versionLine matches the first line of `antnode --version` (peers.md §3.2):
+// versionLine matches the first line of `antnode --version`:
 // "Autonomi Node v0.4.17", or a pre-release such as "v0.4.10-rc.1".
 var versionLine = regexp.MustCompile(`^Autonomi Node v(\S+)`)
 

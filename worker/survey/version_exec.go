@@ -1,13 +1,12 @@
 package survey
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // versionTimeout bounds one `antnode --version`; it returns before any
@@ -15,22 +14,17 @@ import (
 // milliseconds.
 const versionTimeout = 5 * time.Second
 
-// runVersion runs `<path> --version` and returns its standard output. This is
-// the package's only use of os/exec.
+// runVersion runs `<path> --version` and returns its standard output.
 func runVersion(ctx context.Context, path string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, versionTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "--version")
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	// A child that inherits the pipes must not keep us waiting after the
-	// binary itself has exited or been killed.
-	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
+	// binary itself has exited or been killed: one second at most.
+	stdout, stderr, err := run.Output(ctx, []string{path, "--version"}, time.Second)
+	if err != nil {
+		msg := strings.TrimSpace(string(stderr))
 		if msg == "" {
-			msg = strings.TrimSpace(stdout.String())
+			msg = strings.TrimSpace(string(stdout))
 		}
 		if len(msg) > 200 {
 			msg = msg[:200] + "…"
@@ -40,5 +34,5 @@ func runVersion(ctx context.Context, path string) (string, error) {
 		}
 		return "", fmt.Errorf("%s --version: %w", path, err)
 	}
-	return stdout.String(), nil
+	return string(stdout), nil
 }

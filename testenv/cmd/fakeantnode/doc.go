@@ -1,9 +1,9 @@
 // Command fakeantnode stands in for the legacy Autonomi node binary, antnode, in wnm's tests.
 //
-// It is a real process with real ports: it accepts antnode's command line (peers.md §3.1),
+// It is a real process with real ports: it accepts antnode's command line,
 // prints antnode's version text and start lines, keeps a secret key and a stable peer id in its
 // root dir, writes antnode.pid, holds its UDP node port, and serves /metrics,
-// /metrics_extended and /metadata on 127.0.0.1 in the OpenMetrics shape of peers.md §3.6.
+// /metrics_extended and /metadata on 127.0.0.1 in the OpenMetrics shape of a real antnode.
 // It exits 0 on SIGTERM or SIGINT and removes antnode.pid. It never talks to any network but
 // loopback and must not be shipped or imported by wnm itself. It runs on Unix (Linux, macOS)
 // only, like wnm.

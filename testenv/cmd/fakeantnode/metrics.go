@@ -110,7 +110,7 @@ func simulate(seed uint64, uptime time.Duration) sample {
 	}
 }
 
-// omWriter writes OpenMetrics text. Families follow antnode's order and wording (peers.md §3.6).
+// omWriter writes OpenMetrics text. Families follow a real antnode's order and wording.
 type omWriter struct{ b *bytes.Buffer }
 
 func (w omWriter) family(name, typ, help string) {

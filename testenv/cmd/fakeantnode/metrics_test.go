@@ -61,7 +61,7 @@ func TestBodiesGolden(t *testing.T) {
 	}
 }
 
-// TestExtendedIsMetricsPlusOneFamily checks the /metrics_extended shape of peers.md §3.5: the
+// TestExtendedIsMetricsPlusOneFamily checks the /metrics_extended shape of a real antnode: the
 // standard body, then the extended family, then one "# EOF".
 func TestExtendedIsMetricsPlusOneFamily(t *testing.T) {
 	var std, ext bytes.Buffer
