@@ -156,7 +156,7 @@ func (s *session) force(action string, args []string) error {
 		}
 		return fmt.Errorf("%w; %s\nrun again with --confirm to remove them, or --dry_run to rehearse", worker.ErrTeardownUnconfirmed, what)
 	}
-	l, err := s.waitLock(ctx, lockPath(cfg.DBPath))
+	l, err := s.waitLock(ctx, lock.Path(cfg.DBPath))
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (s *session) dbMigration() error {
 	if err := st.needMachine(); err != nil {
 		return err
 	}
-	l, err := s.waitLock(ctx, lockPath(st.resolved.DBPath))
+	l, err := s.waitLock(ctx, lock.Path(st.resolved.DBPath))
 	if err != nil {
 		return err
 	}
