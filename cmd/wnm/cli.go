@@ -43,6 +43,7 @@ type cli struct {
 	Survey    surveyCmd    `cmd:"" help:"Read the host and every node and print the observation"`
 	Status    statusCmd    `cmd:"" help:"List the nodes with their state, versions, ports and metrics"`
 	History   historyCmd   `cmd:"" help:"List the recorded cycles and forced actions: plans, reasons, results, status changes"`
+	ReportCmd reportCmd    `cmd:"" name:"report" help:"Print a report: node-status, node-status-details, influx-resources, machine-config, machine-metrics"`
 	Node      nodeCmd      `cmd:"" help:"Act on nodes now: add, remove, start, stop, restart, upgrade, disable, enable, survey"`
 	Teardown  teardownCmd  `cmd:"" help:"Remove every node (needs --confirm)"`
 	Install   installCmd   `cmd:"" help:"Install the timer (systemd), launchd job or cron line that runs wnm every minute"`
@@ -189,11 +190,13 @@ func (s *session) dispatch(kctx *kong.Context) error {
 		return c.Init.Run(s)
 	case c.Report != nil:
 		if c.ForceAction != nil && *c.ForceAction == "survey" {
+			// As wnm-python: the survey runs first and its result is logged, not printed.
+			s.logResult = true
 			if err := s.forceAction("survey"); err != nil {
 				return err
 			}
 		}
-		return notYet("--report")
+		return s.report(*c.Report, "")
 	case c.ForceAction != nil:
 		return s.forceAction(*c.ForceAction)
 	}

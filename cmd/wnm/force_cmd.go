@@ -183,6 +183,10 @@ func (s *session) force(action string, args []string) error {
 }
 
 func (s *session) printFields(f worker.Fields) {
+	if s.logResult {
+		s.logger().Info("forced action result", "status", f.Status(), "result", strings.TrimSpace(f.Text()))
+		return
+	}
 	if s.cli.JSON {
 		enc := json.NewEncoder(s.env.stdout)
 		enc.SetIndent("", "  ")

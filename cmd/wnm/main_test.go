@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/fakes"
 	"github.com/wnm-project/wnm/worker/lock"
+	"github.com/wnm-project/wnm/worker/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected sections of testscript files")
@@ -84,6 +86,7 @@ func TestScripts(t *testing.T) {
 			"holdlock": cmdHoldlock,
 			"release":  cmdRelease(fake),
 			"waitup":   cmdWaitUp,
+			"noderows": cmdNodeRows,
 		},
 	})
 }
@@ -232,4 +235,44 @@ func cmdWaitUp(ts *testscript.TestScript, neg bool, args []string) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+}
+
+// cmdNodeRows writes N node rows with fixed contents into $DB, as surveys of a fleet would have left
+// them, for output that must not depend on random peer ids: noderows N.
+func cmdNodeRows(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: noderows N")
+	}
+	count, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	st, err := store.Open(context.Background(), ts.Getenv("DB"))
+	ts.Check(err)
+	defer st.Close()
+	statuses := []store.Status{store.StatusRunning, store.StatusStopped, store.StatusRunning, store.StatusDisabled}
+	port, _ := strconv.Atoi(ts.Getenv("PORT"))
+	mport, _ := strconv.Atoi(ts.Getenv("MPORT"))
+	storage := filepath.Join(ts.Getenv("HOME"), ".local/share/autonomi/node")
+	ts.Check(st.Write(context.Background(), func(w *store.Writer) error {
+		for id := 1; id <= count; id++ {
+			name := fmt.Sprintf("%04d", id)
+			root := filepath.Join(storage, "antnode"+name)
+			n := store.Node{ID: id, MachineID: 1, ManagerType: "setsid+user", NodeName: name, Service: "antnode" + name + ".service",
+				User: "alice", Binary: filepath.Join(root, "antnode"), Version: "0.4.17", RootDir: root,
+				LogDir: filepath.Join(ts.Getenv("HOME"), ".local/share/autonomi/logs/antnode"+name),
+				Port:   port*1000 + id, MetricsPort: mport*1000 + id, Network: "evm-arbitrum-one", Wallet: ts.Getenv("ADDR"),
+				PeerID: fmt.Sprintf("12D3KooWFakePeer%04dxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", id), Status: statuses[(id-1)%len(statuses)],
+				Timestamp: 1_900_000_000, Age: 1_899_000_000 + int64(id), Host: "127.0.0.1", Method: "setsid+user", Layout: "1",
+				Records: int64(100 * id), Uptime: int64(3600 * id), ConnectedPeers: int64(10 * id), Puts: int64(90 * id),
+				Mem: 10_450 + int64(id), CPU: 125, OpenConnections: int64(12 * id), TotalPeers: int64(300 + id), BadPeers: int64(id % 2),
+				RelRecords: int64(80 * id), MaxRecords: 16384, Rewards: fmt.Sprint(1_000_000_000_000_000 * id), PaymentCount: int64(id),
+				LiveTime: int64(3500 * id), NetworkSize: int64(2_000_000 + 1000*id), Shunned: int64(id % 3)}
+			if n.Status != store.StatusRunning {
+				n.Uptime, n.ConnectedPeers, n.OpenConnections = 0, 0, 0
+			}
+			if err := w.InsertNode(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 }
