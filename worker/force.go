@@ -85,6 +85,7 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 	}
 	obs := c.observe(ctx)
 	plan := decide.Next(c.input(obs))
+	c.show(obs, plan)
 	var changes []change
 	if c.Config.DryRun {
 		for _, t := range plan.Transitions {

@@ -36,6 +36,8 @@ type Options struct {
 	Now func() time.Time
 	// Rand picks wallets for new nodes; nil seeds one from the clock.
 	Rand *rand.Rand
+	// Show logs, at INFO, what wnm-python's -v and --show_* flags log.
+	Show Show
 	// Survey reads the world; nil means survey.Survey. Tests wrap it to pin the host figures
 	// while the nodes stay real.
 	Survey func(context.Context, survey.Options) survey.Observation
@@ -70,6 +72,38 @@ func (o *Options) defaults() error {
 func (o *Options) defaultLogger() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Show selects what a cycle logs at INFO besides its summary: the machine's settings row, the
+// host and node counts it measured, and the decision's features and reasons (wnm-python's
+// --show_machine_config, --show_machine_metrics and --show_decisions; -v is all three).
+type Show struct {
+	MachineConfig, MachineMetrics, Decisions bool
+}
+
+// show logs what o.Show asks for.
+func (c *cycle) show(obs survey.Observation, plan decide.Plan) {
+	if c.Show.MachineConfig {
+		f := Fields{}
+		for _, col := range c.machine.Columns() {
+			f = append(f, Field{col.Name, col.Value})
+		}
+		if b, err := json.Marshal(f); err == nil {
+			c.Logger.Info("machine config", "machine", string(b))
+		}
+	}
+	if c.Show.MachineMetrics {
+		host, _ := json.Marshal(obs.Host)
+		c.Logger.Info("machine metrics", "host", string(host), "counts", plan.Counts.String(), "latest", obs.LatestVersion)
+	}
+	if c.Show.Decisions {
+		features, _ := json.Marshal(plan.Features)
+		var why []string
+		for _, s := range plan.NotTaken {
+			why = append(why, s.Reason)
+		}
+		c.Logger.Info("decisions", "features", string(features), "not_taken", why)
 	}
 }
 
@@ -213,6 +247,7 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 	obs := c.observe(ctx)
 	plan := decide.Next(c.input(obs))
 	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
+	c.show(obs, plan)
 
 	res := &Result{Plan: plan, Obs: obs}
 	if c.Config.DryRun {

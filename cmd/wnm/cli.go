@@ -64,18 +64,18 @@ type compatFlags struct {
 	InitFlag           bool    `name:"init" help:"Same as the init command" group:"compatibility"`
 	VersionFlag        bool    `name:"version" help:"Print the wnm version and exit" group:"compatibility"`
 	RemoveLockfile     bool    `name:"remove_lockfile" aliases:"remove-lockfile" help:"Delete a stale lock file and exit (refused while a cycle holds it)" group:"compatibility"`
-	Verbose            bool    `short:"v" help:"Log the machine config and decision features (wnm-python compatibility)" group:"compatibility"`
-	ShowMachineConfig  bool    `name:"show_machine_config" aliases:"show-machine-config" hidden:""`
-	ShowMachineMetrics bool    `name:"show_machine_metrics" aliases:"show-machine-metrics" hidden:""`
-	ShowDecisions      bool    `name:"show_decisions" aliases:"show-decisions" hidden:""`
-	ForceAction        *string `name:"force_action" aliases:"force-action" placeholder:"ACTION" help:"Run one action now instead of deciding (add, remove, upgrade, start, stop, disable, teardown, survey, update_config, …)" group:"compatibility"`
-	ServiceName        *string `name:"service_name" aliases:"service-name" placeholder:"NAMES" help:"Comma-separated node names for --force_action" group:"compatibility"`
-	Count              *int    `name:"count" placeholder:"N" help:"Number of nodes for --force_action (default 1)" group:"compatibility"`
-	Report             *string `name:"report" placeholder:"NAME" help:"Print a report (node-status, node-status-details, influx-resources, machine-config, machine-metrics)" group:"compatibility"`
-	ReportFormat       *string `name:"report_format" aliases:"report-format" placeholder:"FORMAT" help:"Report format: text, json, env or config" group:"compatibility"`
+	Verbose            bool    `short:"v" help:"With a cycle or forced action: log the machine config, the metrics and the decision at INFO (all three --show_* flags)" group:"compatibility"`
+	ShowMachineConfig  bool    `name:"show_machine_config" aliases:"show-machine-config" help:"With a cycle or forced action: log the machine's settings row at INFO" group:"compatibility"`
+	ShowMachineMetrics bool    `name:"show_machine_metrics" aliases:"show-machine-metrics" help:"With a cycle or forced action: log the host figures and node counts at INFO" group:"compatibility"`
+	ShowDecisions      bool    `name:"show_decisions" aliases:"show-decisions" help:"With a cycle or forced action: log the decision's features and the reasons for what it did not do at INFO" group:"compatibility"`
+	ForceAction        *string `name:"force_action" aliases:"force-action" placeholder:"ACTION" help:"Act now instead of deciding: add, remove, upgrade, start, stop, disable, teardown, survey, nullop, update_config, disable_config or wnm-db-migration (the same as wnm node VERB)" group:"compatibility"`
+	ServiceName        *string `name:"service_name" aliases:"service-name" placeholder:"NAMES" help:"Comma-separated node names (antnode0003,antnode0007) for a forced action or a node report" group:"compatibility"`
+	Count              *int    `name:"count" placeholder:"N" help:"Number of nodes a forced action chooses when none is named (default 1)" group:"compatibility"`
+	Report             *string `name:"report" placeholder:"NAME" help:"Print a report (node-status, node-status-details, influx-resources, machine-config, machine-metrics); the same as wnm report NAME" group:"compatibility"`
+	ReportFormat       *string `name:"report_format" aliases:"report-format" placeholder:"FORMAT" help:"Format of --report: text, json, env or config" group:"compatibility"`
 	MigrateAnm         bool    `name:"migrate_anm" aliases:"migrate-anm" help:"With --init: take over an anm installation" group:"compatibility"`
 	Import             bool    `name:"import" help:"With --init: adopt nodes that already exist" group:"compatibility"`
-	Confirm            bool    `name:"confirm" help:"Confirm a destructive forced action" group:"compatibility"`
+	Confirm            bool    `name:"confirm" help:"Confirm a teardown or --force_action wnm-db-migration" group:"compatibility"`
 }
 
 // notYet is returned for features that a later release implements.
@@ -181,6 +181,27 @@ func (e *env) main(args []string) (code int) {
 // dispatch runs the compatibility action flags first, then the chosen command.
 func (s *session) dispatch(kctx *kong.Context) error {
 	c := s.cli
+	u := usage{cmd: kctx.Command()}
+	switch {
+	case c.VersionFlag || c.RemoveLockfile || c.InitFlag:
+		u.cmd = ""
+	case c.Report != nil:
+		u.report = true
+		if c.ForceAction != nil && *c.ForceAction == "survey" {
+			u.forced = "survey"
+		}
+	case c.ForceAction != nil:
+		u.forced = *c.ForceAction
+	case strings.HasPrefix(u.cmd, "node "):
+		u.forced = strings.Fields(u.cmd)[1]
+	case u.cmd == "teardown":
+		u.forced = "teardown"
+	case strings.HasPrefix(u.cmd, "report"):
+		u.report = true
+	}
+	if err := s.checkFlags(u); err != nil {
+		return err
+	}
 	switch {
 	case c.VersionFlag:
 		return c.Version.Run(s)

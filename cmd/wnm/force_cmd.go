@@ -167,6 +167,7 @@ func (s *session) force(action string, args []string) error {
 		Changes:  changes,
 		Platform: st.plat,
 		Logger:   s.logger(),
+		Show:     s.show(),
 	}, req)
 	var fe worker.ForceError
 	if errors.As(err, &fe) {
