@@ -114,6 +114,9 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 		if err := c.recordCycle(ctx, rec, changes, c.versions); err != nil {
 			return nil, err
 		}
+		if err := c.writeProm(ctx, rec); err != nil {
+			c.Logger.Warn("cannot write the Prometheus textfile", "textfile_dir", c.Config.TextfileDir, "err", err)
+		}
 	}
 	failed := 0
 	for _, r := range f.results {

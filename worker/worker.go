@@ -280,6 +280,9 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 	if err := c.recordCycle(ctx, res, changed, c.versions); err != nil {
 		return nil, err
 	}
+	if err := c.writeProm(ctx, res); err != nil {
+		c.Logger.Warn("cannot write the Prometheus textfile", "textfile_dir", c.Config.TextfileDir, "err", err)
+	}
 	c.summary(res)
 	return res, nil
 }

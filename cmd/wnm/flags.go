@@ -57,5 +57,6 @@ type settingFlags struct {
 	ThisActionDelay         *string `setting:"this_action_delay" name:"this_action_delay" aliases:"this-action-delay" help:"${help_this_action_delay}" placeholder:"INT" group:"run"`
 	Interval                *string `setting:"interval" name:"interval" help:"${help_interval}" placeholder:"INT" group:"run"`
 	LastStoppedAt           *string `setting:"last_stopped_at" name:"last_stopped_at" aliases:"last-stopped-at" help:"${help_last_stopped_at}" placeholder:"INT" group:"run" hidden:""`
+	TextfileDir             *string `setting:"textfile_dir" name:"textfile_dir" aliases:"textfile-dir" help:"${help_textfile_dir}" placeholder:"DIR" group:"run"`
 	RustBacktrace           *string `setting:"rust_backtrace" name:"rust_backtrace" aliases:"rust-backtrace" help:"${help_rust_backtrace}" placeholder:"STRING" group:"run" hidden:""`
 }

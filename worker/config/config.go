@@ -66,6 +66,7 @@ type Config struct {
 	Interval        int    `setting:"interval"`
 	LastStoppedAt   int    `setting:"last_stopped_at"`
 	RustBacktrace   string `setting:"rust_backtrace"`
+	TextfileDir     string `setting:"textfile_dir"`
 }
 
 // field returns the addressable field of c that holds setting name.

@@ -114,6 +114,7 @@ var Settings = []Setting{
 	{Name: "interval", Kind: Int, Help: "Same as this_action_delay (antctl style); wins over it", Unit: "milliseconds", PrefixOnly: true},
 	{Name: "last_stopped_at", Kind: Int, Help: "Accepted for compatibility and ignored", Unit: "epoch seconds"},
 	{Name: "rust_backtrace", Kind: String, Help: "RUST_BACKTRACE for antctl (antctl compatibility)", PrefixOnly: true},
+	{Name: "textfile_dir", Kind: Path, Help: "Directory where each cycle writes wnm.prom for node_exporter's textfile collector; empty writes none"},
 }
 
 // Lookup returns the setting named name, accepting the kebab-case spelling too.
