@@ -1,23 +1,26 @@
-# wnm — developer targets. Each is a thin alias: the scripts under testenv/scripts do the work, so
-# a machine without make can run them directly.
+# wnm — developer targets. Each is a thin alias: the scripts under testenv/scripts and packaging do
+# the work, so a machine without make can run them directly.
 
 GO ?= go
-LDFLAGS ?= -s -w
+export GO
 
-.PHONY: help build demo test bench update deb
+.PHONY: help build demo test check bench update
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-build: ## Build static binaries of wnm and the fake antnode into bin/
-	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/wnm ./cmd/wnm
-	CGO_ENABLED=0 $(GO) build -o bin/fakeantnode ./testenv/cmd/fakeantnode
+build: ## Build wnm (version from git describe) and the fake antnode into bin/
+	bash packaging/dist.sh build
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/fakeantnode ./testenv/cmd/fakeantnode
 
-demo: ## Run wnm on fake antnodes in a scratch directory (no network needed)
+demo: ## Run wnm on fake antnodes in a scratch directory (no network needed once modules are cached)
 	bash testenv/scripts/demo.sh
 
 test: ## Install test dependencies (as root) and run every check and test
 	bash testenv/scripts/test.sh
+
+check: ## gofmt, go vet and golangci-lint (.golangci.yml)
+	bash testenv/scripts/check.sh
 
 bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -25,11 +28,17 @@ bench: ## Run the benchmarks
 update: ## Rewrite golden files and testscript expectations
 	WNM_UPDATE=1 $(GO) test ./...
 
-NFPM_VERSION = v2.45.0
-GOARCH ?= $(shell $(GO) env GOARCH)
-VERSION ?= 0.1.0
+# Packaging and releases (packaging/dist.sh; nfpm v2.45.0 is installed with go install if missing).
+.PHONY: deb dist dist-check deb-test
 
-deb: build ## Build the Debian package into dist/ with nfpm $(NFPM_VERSION)
-	$(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
-	mkdir -p dist
-	GOARCH=$(GOARCH) VERSION=$(VERSION) $$($(GO) env GOPATH)/bin/nfpm package --config packaging/deb/nfpm.yaml --packager deb --target dist/
+deb: ## Build the Debian package for this machine's architecture into dist/
+	bash packaging/dist.sh deb
+
+dist: ## Build the release into dist/: 4 static binaries, both .debs, tarball, brew tap, SHA256SUMS
+	bash packaging/dist.sh dist
+
+dist-check: ## Build the release twice in two directories and compare the checksums
+	bash testenv/scripts/dist-check.sh
+
+deb-test: ## As root: lintian, then dpkg -i/upgrade/disable/mask/remove/purge under a real systemd
+	bash testenv/scripts/deb-test.sh

@@ -50,6 +50,31 @@ type Schedule struct {
 	// LogFile is where the launchd job and the cron line append wnm's output (with systemd it
 	// goes to the journal instead). Absolute.
 	LogFile string
+	// Database, when set, is the absolute path of wnm's database: the systemd service then
+	// carries ConditionPathExists= on it, so that before `wnm init` a tick is a clean skip rather
+	// than a failed unit every minute.
+	Database string
+	// Packaged marks the units a distribution package ships (in /usr/lib/systemd/system, owned
+	// by the package manager) rather than the ones `wnm install` writes; only their header
+	// comments differ.
+	Packaged bool
+}
+
+// PackagedBinary and PackagedDatabase are where the Debian package installs wnm and where the
+// system-wide (sudo mode) database lives, which its units refer to.
+const (
+	PackagedBinary   = "/usr/bin/wnm"
+	PackagedDatabase = "/var/antctl/colony.db"
+	// PackagedUnitDir is where a package ships unit files; /etc/systemd/system, where `wnm
+	// install` writes, overrides it.
+	PackagedUnitDir = "/usr/lib/systemd/system"
+)
+
+// PackagedSchedule is the schedule the Debian package's units are rendered from: the system
+// service running [PackagedBinary], skipped until [PackagedDatabase] exists.
+func PackagedSchedule() Schedule {
+	return Schedule{Binary: PackagedBinary, Mode: ModeSudo, Home: "/root", LogFile: "/var/log/antnode/wnm.log",
+		Database: PackagedDatabase, Packaged: true}
 }
 
 // Args returns the command line every scheduler runs: the binary and "run".
@@ -61,7 +86,11 @@ func (s Schedule) check() error {
 	if err := s.Mode.check(); err != nil {
 		return fmt.Errorf("schedule: %w", err)
 	}
-	for _, f := range []struct{ name, v string }{{"wnm binary", s.Binary}, {"home", s.Home}, {"log file", s.LogFile}} {
+	paths := []struct{ name, v string }{{"wnm binary", s.Binary}, {"home", s.Home}, {"log file", s.LogFile}}
+	if s.Database != "" {
+		paths = append(paths, struct{ name, v string }{"database", s.Database})
+	}
+	for _, f := range paths {
 		if !strings.HasPrefix(f.v, "/") {
 			return fmt.Errorf("schedule: %s %q is not an absolute path", f.name, f.v)
 		}
@@ -77,17 +106,21 @@ type scheduleService struct {
 	System          bool // a system unit: User=root, EnvironmentFile=, full sandboxing
 	ExecStart       []string
 	EnvironmentFile string
+	Database        string // ConditionPathExists= when set
+	Packaged        bool
 }
 
 // scheduleTimer is the data of wnm.timer.tmpl.
 type scheduleTimer struct {
 	Interval int // seconds
 	Service  string
+	Packaged bool
 }
 
 // ScheduleService renders wnm.service (wnm.service.tmpl): a Type=oneshot unit that runs
 // `<Binary> run` once, with SuccessExitStatus=75 (another cycle holds the lock),
 // TimeoutStartSec=55s and KillMode=process, so that nodes a cycle starts with setsid outlive it.
+// With a Database it is skipped (ConditionPathExists=) until that file exists.
 // The system unit (ModeSudo) also runs as User=root, reads [ScheduleEnvironmentFile] and carries
 // sandboxing that leaves the worker what it needs; the user
 // unit gets the subset an unprivileged user manager can apply. It has no [Install] section: the
@@ -102,7 +135,8 @@ func ScheduleService(s Schedule) ([]byte, error) {
 	if strings.ContainsAny(s.Binary, `$'"\`) {
 		return nil, fmt.Errorf("schedule: wnm binary %q contains a quote, backslash or $, which ExecStart= cannot carry in an executable's path", s.Binary)
 	}
-	d := scheduleService{System: s.Mode == ModeSudo, ExecStart: s.Args(), EnvironmentFile: ScheduleEnvironmentFile}
+	d := scheduleService{System: s.Mode == ModeSudo, ExecStart: s.Args(), EnvironmentFile: ScheduleEnvironmentFile,
+		Database: s.Database, Packaged: s.Packaged}
 	out, err := renderSchedule("wnm.service.tmpl", d)
 	if err != nil {
 		return nil, err
@@ -121,7 +155,7 @@ func ScheduleTimer(s Schedule) ([]byte, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	return renderSchedule("wnm.timer.tmpl", scheduleTimer{Interval: ScheduleInterval, Service: ScheduleServiceName})
+	return renderSchedule("wnm.timer.tmpl", scheduleTimer{Interval: ScheduleInterval, Service: ScheduleServiceName, Packaged: s.Packaged})
 }
 
 // scheduleJob is wnm's launchd.plist(5). The encoder writes keys sorted.

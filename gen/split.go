@@ -223,17 +223,17 @@ func SplitExec(value string) ([]string, error) {
 func SplitEnvironment(value string) ([][2]string, error) {
 	resolved, err := resolveSpecifiers(value)
 	if err != nil {
-		return nil, fmt.Errorf("Environment: %w", err)
+		return nil, fmt.Errorf("unit Environment= value: %w", err)
 	}
 	words, err := splitWords(resolved)
 	if err != nil {
-		return nil, fmt.Errorf("Environment: %w", err)
+		return nil, fmt.Errorf("unit Environment= value: %w", err)
 	}
 	var out [][2]string
 	for _, w := range words {
 		k, v, ok := strings.Cut(w, "=")
 		if !ok || !validEnvName(k) {
-			return nil, fmt.Errorf("Environment %q: %q is not NAME=VALUE", value, w)
+			return nil, fmt.Errorf("unit Environment= value %q: %q is not NAME=VALUE", value, w)
 		}
 		out = append(out, [2]string{k, v})
 	}
@@ -245,7 +245,9 @@ func validEnvName(k string) bool {
 		return false
 	}
 	for i, c := range k {
-		if c != '_' && !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z') && (i == 0 || !(c >= '0' && c <= '9')) {
+		letter := c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+		digit := c >= '0' && c <= '9'
+		if !letter && (i == 0 || !digit) {
 			return false
 		}
 	}

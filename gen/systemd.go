@@ -118,7 +118,7 @@ func verifyUnit(text []byte, n Node) error {
 		return fmt.Errorf("ExecStart reads back as %q, want %q", argv, n.Args())
 	}
 	if !slices.Equal(env, n.Env) {
-		return fmt.Errorf("Environment reads back as %q, want %q", env, n.Env)
+		return fmt.Errorf("unit Environment= reads back as %q, want %q", env, n.Env)
 	}
 	return nil
 }

@@ -76,7 +76,7 @@ func (c *cycle) spec(n store.Node) gen.Node {
 		ID: n.ID, RootDir: n.RootDir, Binary: n.Binary, LogDir: logDir,
 		BootstrapCache: c.Platform.Dirs().BootstrapCache,
 		Port:           n.Port, MetricsPort: n.MetricsPort, Host: n.Host, Wallet: n.Wallet,
-		NoUPnP: c.machine.NoUPnP, Env: env,
+		NoUPnP: c.Config.NoUPnP, Env: env,
 	}
 	if c.Platform.Mode == config.ModeSudo {
 		s.User = n.User

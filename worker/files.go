@@ -52,7 +52,7 @@ func removeNodeDir(dir string, parents ...string) error {
 func installBinary(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errNoBinary, err)
+		return fmt.Errorf("%w: %w", errNoBinary, err)
 	}
 	defer in.Close()
 	if fi, err := in.Stat(); err != nil || !fi.Mode().IsRegular() {

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/decide"
 	"github.com/wnm-project/wnm/worker/store"
 	"github.com/wnm-project/wnm/worker/survey"
@@ -18,39 +19,45 @@ func (c *cycle) sortedNodes() []store.Node {
 	return out
 }
 
-// DecideConfig converts the machine settings to what decide reads.
-func DecideConfig(m store.Machine) decide.Config {
+// DecideConfig converts the resolved settings to what decide reads. lastBoot is the boot time the
+// machine row recorded (zero when none).
+func DecideConfig(c config.Config, lastBoot time.Time) decide.Config {
 	sec := func(s int) time.Duration { return time.Duration(s) * time.Second }
-	d := decide.Config{
-		NodeCap:                 m.NodeCap,
-		CPULessThan:             float64(m.CPULessThan),
-		CPURemove:               float64(m.CPURemove),
-		MemLessThan:             float64(m.MemLessThan),
-		MemRemove:               float64(m.MemRemove),
-		HDLessThan:              float64(m.HDLessThan),
-		HDRemove:                float64(m.HDRemove),
-		HDIOReadLessThan:        m.HDIOReadLessThan,
-		HDIOReadRemove:          m.HDIOReadRemove,
-		HDIOWriteLessThan:       m.HDIOWriteLessThan,
-		HDIOWriteRemove:         m.HDIOWriteRemove,
-		NetIOReadLessThan:       m.NetIOReadLessThan,
-		NetIOReadRemove:         m.NetIOReadRemove,
-		NetIOWriteLessThan:      m.NetIOWriteLessThan,
-		NetIOWriteRemove:        m.NetIOWriteRemove,
-		MaxLoadAverageAllowed:   m.MaxLoadAverageAllowed,
-		DesiredLoadAverage:      m.DesiredLoadAverage,
-		DelayStart:              sec(m.DelayStart),
-		DelayUpgrade:            sec(m.DelayUpgrade),
-		DelayRemove:             sec(m.DelayRemove),
-		MaxConcurrentUpgrades:   m.MaxConcurrentUpgrades,
-		MaxConcurrentStarts:     m.MaxConcurrentStarts,
-		MaxConcurrentRemovals:   m.MaxConcurrentRemovals,
-		MaxConcurrentOperations: m.MaxConcurrentOperations,
+	return decide.Config{
+		NodeCap:                 c.NodeCap,
+		CPULessThan:             float64(c.CPULessThan),
+		CPURemove:               float64(c.CPURemove),
+		MemLessThan:             float64(c.MemLessThan),
+		MemRemove:               float64(c.MemRemove),
+		HDLessThan:              float64(c.HDLessThan),
+		HDRemove:                float64(c.HDRemove),
+		HDIOReadLessThan:        int64(c.HDIOReadLessThan),
+		HDIOReadRemove:          int64(c.HDIOReadRemove),
+		HDIOWriteLessThan:       int64(c.HDIOWriteLessThan),
+		HDIOWriteRemove:         int64(c.HDIOWriteRemove),
+		NetIOReadLessThan:       int64(c.NetIOReadLessThan),
+		NetIOReadRemove:         int64(c.NetIOReadRemove),
+		NetIOWriteLessThan:      int64(c.NetIOWriteLessThan),
+		NetIOWriteRemove:        int64(c.NetIOWriteRemove),
+		MaxLoadAverageAllowed:   c.MaxLoadAverage,
+		DesiredLoadAverage:      c.DesiredLoadAverage,
+		DelayStart:              sec(c.DelayStart),
+		DelayUpgrade:            sec(c.DelayUpgrade),
+		DelayRemove:             sec(c.DelayRemove),
+		MaxConcurrentUpgrades:   c.MaxUpgrades,
+		MaxConcurrentStarts:     c.MaxStarts,
+		MaxConcurrentRemovals:   c.MaxRemovals,
+		MaxConcurrentOperations: c.MaxOperations,
+		LastBoot:                lastBoot,
 	}
+}
+
+// bootTime is the boot time the machine row recorded, zero when none.
+func bootTime(m store.Machine) time.Time {
 	if m.WNMBootTime > 0 {
-		d.LastBoot = time.Unix(m.WNMBootTime, 0)
+		return time.Unix(m.WNMBootTime, 0)
 	}
-	return d
+	return time.Time{}
 }
 
 func reading(r survey.Reading) decide.Reading {
@@ -108,10 +115,11 @@ func nodeVersion(o survey.NodeObs) string {
 	return o.BinaryVersion
 }
 
-// Input builds decide's input for a survey of the given machine and nodes, at now.
-func Input(m store.Machine, nodes []store.Node, obs survey.Observation, now time.Time) decide.Input {
+// Input builds decide's input from the settings, the machine's recorded boot time, the nodes and a
+// survey of them, at now.
+func Input(c config.Config, lastBoot time.Time, nodes []store.Node, obs survey.Observation, now time.Time) decide.Input {
 	return decide.Input{
-		Config: DecideConfig(m),
+		Config: DecideConfig(c, lastBoot),
 		Host:   DecideHost(obs.Host),
 		Nodes:  DecideNodes(nodes, obs.Nodes),
 		Latest: obs.LatestVersion,
@@ -120,5 +128,5 @@ func Input(m store.Machine, nodes []store.Node, obs survey.Observation, now time
 }
 
 func (c *cycle) input(obs survey.Observation) decide.Input {
-	return Input(c.machine, c.sortedNodes(), obs, c.start)
+	return Input(c.Config, bootTime(c.machine), c.sortedNodes(), obs, c.start)
 }

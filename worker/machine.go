@@ -2,90 +2,166 @@ package worker
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/store"
 )
 
-// ConfigFromMachine returns the settings stored in m, over defaults for the run-only settings.
+// The machine row and the settings are mapped through the settings table: every persisted
+// setting names its column (config.Setting.ColumnName), and store.Machine.Columns gives the field
+// that holds it. Columns that are not settings (cpu_count, last_stopped_at, wnm_boot_time, the
+// container columns…) are left alone.
+
+// rowValue reads a column field as a setting value (int, float64, bool or string) and says whether
+// it is NULL.
+func rowValue(ptr any) (v any, null bool) {
+	switch p := ptr.(type) {
+	case *int:
+		return *p, false
+	case *int64:
+		return int(*p), false
+	case *float64:
+		return *p, false
+	case *bool:
+		return *p, false
+	case *string:
+		return *p, false
+	case **int:
+		if *p == nil {
+			return 0, true
+		}
+		return **p, false
+	case **int64:
+		if *p == nil {
+			return 0, true
+		}
+		return int(**p), false
+	case **string:
+		if *p == nil {
+			return "", true
+		}
+		return **p, false
+	}
+	panic(fmt.Sprintf("worker: machine column of type %T has no setting mapping", ptr))
+}
+
+// setRow writes a setting value into a column field. A nullable integer is NULL for 0 ("never
+// set"); a nullable text column that is NULL stays NULL while the value is empty, so an adopted
+// row keeps its NULLs.
+func setRow(ptr any, v any) {
+	switch p := ptr.(type) {
+	case *int:
+		*p = v.(int)
+	case *int64:
+		*p = int64(v.(int))
+	case *float64:
+		*p = v.(float64)
+	case *bool:
+		*p = v.(bool)
+	case *string:
+		*p = v.(string)
+	case **int:
+		if n := v.(int); n != 0 {
+			*p = &n
+		} else {
+			*p = nil
+		}
+	case **int64:
+		if n := int64(v.(int)); n != 0 {
+			*p = &n
+		} else {
+			*p = nil
+		}
+	case **string:
+		if s := v.(string); s != "" || *p != nil {
+			*p = &s
+		}
+	default:
+		panic(fmt.Sprintf("worker: machine column of type %T has no setting mapping", ptr))
+	}
+}
+
+// column returns the field of m's column for s; the settings table and the store must agree.
+func column(cols map[string]any, s config.Setting) any {
+	ptr, ok := cols[s.ColumnName()]
+	if !ok {
+		panic("worker: setting " + s.Name + " names machine column " + s.ColumnName() + ", which the store does not have")
+	}
+	return ptr
+}
+
+// ConfigFromMachine returns the settings stored in m, over defaults for the run-only settings and
+// for columns that were never set. Paths stored unexpanded, as wnm-python stores
+// "~/.local/bin/antnode", are expanded.
 func ConfigFromMachine(m store.Machine, defaults config.Config, home string) config.Config {
 	c := defaults
-	c.NodeCap = m.NodeCap
-	c.CPULessThan, c.CPURemove = m.CPULessThan, m.CPURemove
-	c.MemLessThan, c.MemRemove = m.MemLessThan, m.MemRemove
-	c.HDLessThan, c.HDRemove = m.HDLessThan, m.HDRemove
-	c.HDIOReadLessThan, c.HDIOReadRemove = int(m.HDIOReadLessThan), int(m.HDIOReadRemove)
-	c.HDIOWriteLessThan, c.HDIOWriteRemove = int(m.HDIOWriteLessThan), int(m.HDIOWriteRemove)
-	c.NetIOReadLessThan, c.NetIOReadRemove = int(m.NetIOReadLessThan), int(m.NetIOReadRemove)
-	c.NetIOWriteLessThan, c.NetIOWriteRemove = int(m.NetIOWriteLessThan), int(m.NetIOWriteRemove)
-	c.MaxLoadAverage, c.DesiredLoadAverage = m.MaxLoadAverageAllowed, m.DesiredLoadAverage
-	c.DelayStart, c.DelayRestart, c.DelayUpgrade, c.DelayRemove = m.DelayStart, m.DelayRestart, m.DelayUpgrade, m.DelayRemove
-	c.SurveyDelay, c.ActionDelay = m.SurveyDelay, m.ActionDelay
-	c.MaxUpgrades, c.MaxStarts = m.MaxConcurrentUpgrades, m.MaxConcurrentStarts
-	c.MaxRemovals, c.MaxOperations = m.MaxConcurrentRemovals, m.MaxConcurrentOperations
-	c.NodeStorage = m.NodeStorage
-	c.RewardsAddress, c.DonateAddress = m.RewardsAddress, m.DonateAddress
-	c.PortStart, c.MetricsPortStart, c.RPCPortStart = m.PortStart, m.MetricsPortStart, m.RPCPortStart
-	if m.ProcessManager != "" {
-		c.ProcessManager = m.ProcessManager
-	}
-	c.HighestNodeIDUsed = 0
-	if m.HighestNodeIDUsed != nil {
-		c.HighestNodeIDUsed = *m.HighestNodeIDUsed
-	}
-	c.CrisisBytes = int(m.CrisisBytes)
-	c.Host = m.Host
-	c.Environment, c.StartArgs = m.Environment, m.StartArgs
-	c.NoUPnP = m.NoUPnP
-	// wnm-python stores these unexpanded ("~/.local/bin/antnode").
-	if m.AntnodePath != "" {
-		c.AntnodePath = config.ExpandPath(m.AntnodePath, home)
-	}
-	if m.AntctlPath != "" {
-		c.AntctlPath = config.ExpandPath(m.AntctlPath, home)
-	}
-	c.AntctlDebug, c.AntctlVersion = m.AntctlDebug, m.AntctlVersion
-	if m.SurveyTimeoutMS > 0 {
-		c.SurveyTimeout = m.SurveyTimeoutMS
-	}
-	if m.SurveyConcurrency > 0 {
-		c.SurveyConcurrency = m.SurveyConcurrency
+	cols := m.Columns()
+	for _, s := range config.Settings {
+		if !s.Persist {
+			continue
+		}
+		v, null := rowValue(column(cols, s))
+		if s.UnsetInRow && (null || reflect.ValueOf(v).IsZero()) {
+			continue
+		}
+		if s.Kind == config.Path {
+			v = config.ExpandPath(v.(string), home)
+		}
+		c.SetValue(s.Name, v)
 	}
 	return c
+}
+
+// UnsetSettings returns the persisted settings whose column in m was never set (NULL or zero where
+// the table says so): they read as their defaults.
+func UnsetSettings(m store.Machine) []string {
+	var names []string
+	cols := m.Columns()
+	for _, s := range config.Settings {
+		if !s.Persist || !s.UnsetInRow {
+			continue
+		}
+		if v, null := rowValue(column(cols, s)); null || reflect.ValueOf(v).IsZero() {
+			names = append(names, s.Name)
+		}
+	}
+	return names
 }
 
 // ApplyConfig writes the persisted settings of c into m, leaving the columns that are not settings
 // (cpu_count, last_stopped_at, wnm's boot time…) as they are.
 func ApplyConfig(m *store.Machine, c config.Config) {
-	m.NodeCap = c.NodeCap
-	m.CPULessThan, m.CPURemove = c.CPULessThan, c.CPURemove
-	m.MemLessThan, m.MemRemove = c.MemLessThan, c.MemRemove
-	m.HDLessThan, m.HDRemove = c.HDLessThan, c.HDRemove
-	m.HDIOReadLessThan, m.HDIOReadRemove = int64(c.HDIOReadLessThan), int64(c.HDIOReadRemove)
-	m.HDIOWriteLessThan, m.HDIOWriteRemove = int64(c.HDIOWriteLessThan), int64(c.HDIOWriteRemove)
-	m.NetIOReadLessThan, m.NetIOReadRemove = int64(c.NetIOReadLessThan), int64(c.NetIOReadRemove)
-	m.NetIOWriteLessThan, m.NetIOWriteRemove = int64(c.NetIOWriteLessThan), int64(c.NetIOWriteRemove)
-	m.MaxLoadAverageAllowed, m.DesiredLoadAverage = c.MaxLoadAverage, c.DesiredLoadAverage
-	m.DelayStart, m.DelayRestart, m.DelayUpgrade, m.DelayRemove = c.DelayStart, c.DelayRestart, c.DelayUpgrade, c.DelayRemove
-	m.SurveyDelay, m.ActionDelay = c.SurveyDelay, c.ActionDelay
-	m.MaxConcurrentUpgrades, m.MaxConcurrentStarts = c.MaxUpgrades, c.MaxStarts
-	m.MaxConcurrentRemovals, m.MaxConcurrentOperations = c.MaxRemovals, c.MaxOperations
-	m.NodeStorage = c.NodeStorage
-	m.RewardsAddress, m.DonateAddress = c.RewardsAddress, c.DonateAddress
-	m.PortStart, m.MetricsPortStart, m.RPCPortStart = c.PortStart, c.MetricsPortStart, c.RPCPortStart
-	m.ProcessManager = c.ProcessManager
-	if c.HighestNodeIDUsed > 0 {
-		v := c.HighestNodeIDUsed
-		m.HighestNodeIDUsed = &v
+	cols := m.Columns()
+	for _, s := range config.Settings {
+		if s.Persist {
+			setRow(column(cols, s), c.Value(s.Name))
+		}
 	}
-	m.CrisisBytes = int64(c.CrisisBytes)
-	m.Host = c.Host
-	m.Environment, m.StartArgs = c.Environment, c.StartArgs
-	m.NoUPnP = c.NoUPnP
-	m.AntnodePath, m.AntctlPath = c.AntnodePath, c.AntctlPath
-	m.AntctlDebug, m.AntctlVersion = c.AntctlDebug, c.AntctlVersion
-	m.SurveyTimeoutMS, m.SurveyConcurrency = c.SurveyTimeout, c.SurveyConcurrency
+}
+
+// SaveSettings writes the named persisted settings of c into the machine row, in one transaction.
+// The other columns keep their bytes, NULLs included.
+func SaveSettings(ctx context.Context, st *store.Store, c config.Config, names []string) error {
+	err := st.Write(ctx, func(w *store.Writer) error {
+		m, err := w.Machine()
+		if err != nil {
+			return err
+		}
+		cols := m.Columns()
+		for _, name := range names {
+			if s, ok := config.Lookup(name); ok && s.Persist {
+				setRow(column(cols, s), c.Value(s.Name))
+			}
+		}
+		return w.UpdateMachine(m)
+	})
+	if err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	return nil
 }
 
 // MachineFromConfig returns the machine row a new installation starts with. The boot time is

@@ -62,7 +62,7 @@ func Report(ctx context.Context, o Options, req ReportRequest) (string, error) {
 			return "", err
 		}
 		f := Fields{}
-		for _, c := range m.Columns() {
+		for _, c := range m.Row() {
 			f = append(f, Field{c.Name, c.Value})
 		}
 		f = append(f, Field{"dbpath", "sqlite:///" + o.Config.DBPath})
@@ -184,7 +184,7 @@ func nodeStatusDetails(nodes []store.Node, format string) (string, error) {
 		rows := make([]Fields, 0, len(nodes))
 		for _, n := range nodes {
 			var f Fields
-			for _, c := range n.Columns() {
+			for _, c := range n.Row() {
 				f = append(f, Field{c.Name, c.Value})
 			}
 			rows = append(rows, f)

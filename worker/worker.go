@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -86,7 +85,7 @@ type Show struct {
 func (c *cycle) show(obs survey.Observation, plan decide.Plan) {
 	if c.Show.MachineConfig {
 		f := Fields{}
-		for _, col := range c.machine.Columns() {
+		for _, col := range c.machine.Row() {
 			f = append(f, Field{col.Name, col.Value})
 		}
 		if b, err := json.Marshal(f); err == nil {
@@ -202,18 +201,11 @@ func persistChanges(ctx context.Context, o Options) error {
 	if o.Config.DryRun {
 		return nil
 	}
-	err := o.Store.Write(ctx, func(w *store.Writer) error {
-		m, err := w.Machine()
-		if err != nil {
-			return err
-		}
-		ApplyConfig(&m, o.Config)
-		return w.UpdateMachine(m)
-	})
-	if err != nil {
-		return fmt.Errorf("save settings: %w", err)
+	names := make([]string, len(o.Changes))
+	for i, c := range o.Changes {
+		names[i] = c.Name
 	}
-	return nil
+	return SaveSettings(ctx, o.Store, o.Config, names)
 }
 
 type cycle struct {
@@ -267,7 +259,7 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 	for _, a := range plan.Actions {
 		if a.Kind != decide.Survey && a.Kind != decide.Resurvey && a.Kind != decide.Forget {
 			if touched && delay > 0 {
-				c.Logger.Info("action delay", "delay_ms", delay.Milliseconds())
+				c.Logger.Info("action delay", "delay_seconds", survey.Seconds(delay))
 				select {
 				case <-ctx.Done():
 				case <-time.After(delay):
@@ -383,9 +375,9 @@ func (c *cycle) summary(r *Result) {
 	c.Logger.Info("cycle",
 		"nodes", r.Plan.Counts.Total, "running", r.Plan.Counts.Running, "stopped", r.Plan.Counts.Stopped,
 		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason, "not_taken", notTaken,
-		"cpu", r.Obs.Host.CPUPercent.String(), "mem", r.Obs.Host.MemPercent.String(), "disk", r.Obs.Host.DiskPercent.String(),
-		"load1", r.Obs.Host.Load1.String(), "latest", r.Obs.LatestVersion,
-		"duration_seconds", c.Now().Sub(c.start).Seconds(), "survey_seconds", r.Obs.Took.Seconds(),
+		"cpu", r.Obs.Host.CPUPercent, "mem", r.Obs.Host.MemPercent, "disk", r.Obs.Host.DiskPercent,
+		"load1", r.Obs.Host.Load1, "latest", r.Obs.LatestVersion,
+		"duration_seconds", survey.Seconds(c.Now().Sub(c.start)), "survey_seconds", survey.Seconds(r.Obs.Took),
 		"wchar", wchar, "write_bytes", wb, "dry_run", c.Config.DryRun)
 }
 

@@ -6,11 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/alecthomas/kong"
 
@@ -18,9 +18,6 @@ import (
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/lock"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "0.1.0-dev"
 
 // Exit codes. They are documented in the README and in `wnm --help`.
 const (
@@ -34,8 +31,8 @@ const (
 // command name.
 type cli struct {
 	globals
-	settingFlags
-	compatFlags
+	compatFlags `kong:"-"`    // embedded in the parser after the settings, so help lists them last
+	settings    *settingFlags // one flag per setting, built from the settings table
 
 	Run       runCmd       `cmd:"" default:"withargs" help:"Run one survey, decide and act cycle (the default; what the timer runs)"`
 	Init      initCmd      `cmd:"" help:"Create the database and record this machine's settings"`
@@ -46,9 +43,11 @@ type cli struct {
 	ReportCmd reportCmd    `cmd:"" name:"report" help:"Print a report: node-status, node-status-details, influx-resources, machine-config, machine-metrics"`
 	Node      nodeCmd      `cmd:"" help:"Act on nodes now: add, remove, start, stop, restart, upgrade, disable, enable, survey"`
 	Teardown  teardownCmd  `cmd:"" help:"Remove every node (needs --confirm)"`
+	ConfigCmd configCmd    `cmd:"" name:"config" help:"Show the settings and where they come from, or save new values"`
 	Install   installCmd   `cmd:"" help:"Install the timer (systemd), launchd job or cron line that runs wnm every minute"`
 	Uninstall uninstallCmd `cmd:"" help:"Remove what install created, leaving nodes and data alone"`
-	Version   versionCmd   `cmd:"" help:"Print the wnm version"`
+	Version   versionCmd   `cmd:"" help:"Print the version, commit, build date and Go version (--json for JSON)"`
+	DistFiles distFilesCmd `cmd:"" name:"dist-files" hidden:"" help:"Write the files the packages ship: units and man page"`
 }
 
 // globals are flags that do not map to a stored setting.
@@ -125,7 +124,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 // newParser builds the command tree over c, writing to e's streams.
 func newParser(e *env, c *cli) (*kong.Kong, error) {
+	c.settings = newSettingFlags(settingHelp(e.platform(config.ModeUser)))
 	return kong.New(c,
+		c.settings.option(),
+		kong.Embed(&c.compatFlags),
 		kong.Name("wnm"),
 		kong.Description("wnm keeps a fleet of Autonomi antnode processes at the size this machine can carry.\n\n"+
 			"Settings are read, highest first, from the command line, the environment (WNM_<NAME>, or the bare "+
@@ -136,7 +138,6 @@ func newParser(e *env, c *cli) (*kong.Kong, error) {
 			"2 usage error or unavailable command; 75 another cycle is running."),
 		kong.Writers(e.stdout, e.stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
-		kong.Vars(helpVars(e.platform(config.ModeUser))),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 		kong.ExplicitGroups([]kong.Group{
 			{Key: "settings", Title: "Settings (saved in the database):"},
@@ -147,6 +148,11 @@ func newParser(e *env, c *cli) (*kong.Kong, error) {
 }
 
 func (e *env) main(args []string) (code int) {
+	// The version needs no command line: answer before building one (its flags come from the
+	// settings table, and kong's model costs milliseconds).
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "version") {
+		return exitCode(versionCmd{}.Run(&session{env: e, cli: &cli{}}))
+	}
 	var c cli
 	parser, err := newParser(e, &c)
 	if err != nil {
@@ -163,7 +169,7 @@ func (e *env) main(args []string) (code int) {
 	}()
 	kctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "wnm: error: %v\n", err)
+		printError(e.stderr, err)
 		return exitUsage
 	}
 	s := &session{env: e, cli: &c}
@@ -172,10 +178,54 @@ func (e *env) main(args []string) (code int) {
 		if errors.Is(err, lock.ErrBusy) {
 			s.logger().Info(err.Error())
 		} else {
-			fmt.Fprintf(e.stderr, "wnm: error: %v\n", err)
+			printError(e.stderr, err)
 		}
 	}
 	return exitCode(err)
+}
+
+// printError writes err to w as "wnm: error: …" lines, one per joined error. A control character
+// in an error (a newline in a path, an escape sequence) is written escaped, as in a Go string,
+// so that an error never prints a value raw.
+func printError(w io.Writer, err error) {
+	for _, l := range errorLines(err) {
+		fmt.Fprintf(w, "wnm: error: %s\n", escapeControl(l))
+	}
+}
+
+// errorLines splits err into the messages of the errors it joins, keeping a wrapper's prefix on
+// the first.
+func errorLines(err error) []string {
+	var join interface{ Unwrap() []error }
+	if !errors.As(err, &join) {
+		return []string{err.Error()}
+	}
+	prefix, _ := strings.CutSuffix(err.Error(), join.(error).Error())
+	var lines []string
+	for _, e := range join.Unwrap() {
+		lines = append(lines, errorLines(e)...)
+	}
+	if len(lines) > 0 {
+		lines[0] = prefix + lines[0]
+	}
+	return lines
+}
+
+// escapeControl replaces every control character in s by its Go escape.
+func escapeControl(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // dispatch runs the compatibility action flags first, then the chosen command.
@@ -225,44 +275,17 @@ func (s *session) dispatch(kctx *kong.Context) error {
 }
 
 // flagValues returns the settings given on the command line, by setting name, in text form.
-func (c *cli) flagValues() map[string]string {
-	out := map[string]string{}
-	v := reflect.ValueOf(&c.settingFlags).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		f := v.Field(i)
-		if f.IsNil() {
-			continue
-		}
-		name := v.Type().Field(i).Tag.Get("setting")
-		switch p := f.Interface().(type) {
-		case *string:
-			out[name] = *p
-		case *bool:
-			out[name] = strconv.FormatBool(*p)
-		}
-	}
-	return out
-}
+func (c *cli) flagValues() map[string]string { return c.settings.values() }
 
-// helpVars renders each setting's help with its default and unit, for the ${help_<name>} variables.
-func helpVars(p config.Platform) kong.Vars {
+// settingHelp renders each setting's help with its default and unit, by setting name.
+func settingHelp(p config.Platform) map[string]string {
 	d := config.Defaults(p)
-	vars := kong.Vars{}
+	vars := map[string]string{}
 	for _, s := range config.Settings {
 		def := d.Get(s.Name)
 		switch {
-		case s.Name == "rewards_address":
-			def = "none; required by init"
-		case s.Name == "max_load_average_allowed":
-			def = "the number of CPUs"
-		case s.Name == "desired_load_average":
-			def = "0.6 × the number of CPUs"
-		case s.Name == "process_manager":
-			def = "systemd+user (launchd+user on macOS; +sudo when run as root)"
-		case s.Name == "node_storage":
-			def = "/var/antctl/services as root, else ~/.local/share/autonomi/node"
-		case s.Name == "dbpath":
-			def = "colony.db in /var/antctl as root, else ~/.local/share/autonomi"
+		case s.DefaultHelp != "":
+			def = s.DefaultHelp
 		case strings.HasPrefix(def, p.Home+"/") && p.Home != "":
 			def = "~" + strings.TrimPrefix(def, p.Home)
 		case def == "" || (s.Kind == config.Int && def == "0" && !s.Persist):
@@ -271,7 +294,7 @@ func helpVars(p config.Platform) kong.Vars {
 		if s.Unit != "" && def != "none" && !strings.HasPrefix(def, "none") {
 			def += " " + s.Unit
 		}
-		vars["help_"+s.Name] = fmt.Sprintf("%s (default: %s)", s.Help, def)
+		vars[s.Name] = fmt.Sprintf("%s (default: %s)", s.Help, def)
 	}
 	return vars
 }

@@ -37,9 +37,9 @@ func (s *session) checkFlags(u usage) error {
 	if c.ReportFormat != nil && !(u.report && c.Report != nil) {
 		refuse("--report_format", "--report NAME (with wnm report NAME, use --format)")
 	}
-	jsonCmds := map[string]bool{"status": true, "survey": true, "plan": true, "history": true}
-	if c.JSON && !u.report && u.forced == "" && !jsonCmds[u.cmd] {
-		refuse("--json", "status, survey, plan, history, reports and forced actions")
+	jsonCmds := map[string]bool{"status": true, "survey": true, "plan": true, "history": true, "version": true, "config show": true}
+	if c.JSON && !u.report && u.forced == "" && !jsonCmds[u.cmd] && !c.VersionFlag {
+		refuse("--json", "status, survey, plan, history, version, config show, reports and forced actions")
 	}
 	for _, f := range []struct {
 		on   bool

@@ -15,6 +15,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/lock"
 )
 
@@ -119,13 +120,9 @@ func (s *session) force(action string, args []string) error {
 		return usageErr{errors.New("add creates new nodes: give --count N, not node names")}
 	}
 	if action == "disable_config" {
-		f := false
-		if c.NoUpnp != nil {
-			c.NoUpnp = &f
-		}
-		if c.AntctlDebug != nil {
-			c.AntctlDebug = &f
-		}
+		// As wnm-python: the boolean settings named on the command line are turned off.
+		c.settings.turnOff("no_upnp")
+		c.settings.turnOff("antctl_debug")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -234,4 +231,20 @@ func (s *session) dbMigration() error {
 	defer l.Unlock()
 	s.printFields(worker.Fields{worker.KV("status", "database-up-to-date"), worker.KV("dbpath", st.resolved.DBPath)})
 	return nil
+}
+
+// turnOff sets a boolean setting given on the command line to false; one not given stays unset.
+func (f *settingFlags) turnOff(name string) {
+	if f == nil {
+		return
+	}
+	v := f.v.Elem()
+	for i, st := range config.Settings {
+		if st.Name != name {
+			continue
+		}
+		if p, ok := v.Field(i).Addr().Interface().(*boolValue); ok && p.Set {
+			p.Raw = "false"
+		}
+	}
 }

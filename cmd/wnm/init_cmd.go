@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/config"
 )
 
 type initCmd struct{}
@@ -20,8 +21,10 @@ func (initCmd) Help() string {
 // the file appears atomically, so a failure leaves nothing behind.
 func (initCmd) Run(s *session) error {
 	ctx := context.Background()
-	if s.cli.flagValues()["dry_run"] == "true" {
-		return usageErr{errors.New("dry run is not supported during init")}
+	if raw, ok := s.cli.flagValues()["dry_run"]; ok {
+		if dry, err := config.Parse(config.MustLookup("dry_run"), raw, s.env.home); err == nil && dry == true {
+			return usageErr{errors.New("dry run is not supported during init")}
+		}
 	}
 	st, err := s.load(ctx)
 	if err != nil {
@@ -29,16 +32,16 @@ func (initCmd) Run(s *session) error {
 	}
 	defer st.close()
 	if st.stored != nil {
-		return fmt.Errorf("machine already initialized in %s", st.resolved.DBPath)
+		return fmt.Errorf("machine already initialized in %s", config.Printable(st.resolved.DBPath))
 	}
 	if st.st != nil {
-		return fmt.Errorf("%s exists but holds no machine; move it away or pass --dbpath", st.resolved.DBPath)
+		return fmt.Errorf("%s exists but holds no machine; move it away or pass --dbpath", config.Printable(st.resolved.DBPath))
 	}
 	cfg := st.resolved.Config
 	if cfg.RewardsAddress == "" {
 		return errors.New("rewards_address: a rewards address is required: wnm init --rewards_address 0x…")
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := st.resolved.Validate(); err != nil {
 		return err
 	}
 	boot, err := worker.BootTime(ctx)

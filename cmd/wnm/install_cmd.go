@@ -28,6 +28,7 @@ type scheduleFlags struct {
 type installCmd struct {
 	scheduleFlags
 	Binary string `name:"binary" placeholder:"PATH" env:"WNM_BINARY" help:"The wnm executable the scheduler runs (default: this one)"`
+	Force  bool   `name:"force" help:"Install even where the wnm package's timer is in charge"`
 }
 
 func (installCmd) Help() string {
@@ -48,6 +49,7 @@ func (c installCmd) Run(s *session) error {
 		if bin, err = os.Executable(); err != nil {
 			return fmt.Errorf("find the wnm executable: %w; pass --binary", err)
 		}
+		bin = install.StableBinary(bin) // Homebrew: bin/wnm, not the Cellar path an upgrade removes
 	}
 	if !filepath.IsAbs(bin) {
 		return usageErr{fmt.Errorf("--binary %q is not an absolute path", bin)}
@@ -63,6 +65,7 @@ func (c installCmd) Run(s *session) error {
 		}
 	}
 	o.Binary = filepath.Clean(bin)
+	o.Force = c.Force
 	return hint(install.Install(context.Background(), o), o)
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +29,7 @@ var update = flag.Bool("update", false, "rewrite the expected sections of testsc
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"wnm":       func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
+		"wnm":       func() { os.Exit(scriptMain(os.Args[1:])) },
 		"systemctl": fakes.SystemctlMain,
 		"launchctl": fakes.LaunchctlMain,
 		"crontab":   fakes.CrontabMain,
@@ -36,9 +37,44 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// envScriptEUID is the effective uid that wnm sees in the scripts. Setup sets it to a non-root uid,
+// so that a script run by root can never reach the sudo mode's host paths (/var/antctl, the system
+// unit directory); a script that means to act as root says `env WNM_TEST_EUID=0` and works under a
+// prefix.
+const envScriptEUID = "WNM_TEST_EUID"
+
+// scriptMain is Main with the effective uid taken from envScriptEUID.
+func scriptMain(args []string) int {
+	home, _ := os.UserHomeDir()
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ(), home: home, goos: runtime.GOOS, euid: os.Geteuid(), now: time.Now}
+	if v, ok := os.LookupEnv(envScriptEUID); ok {
+		uid, err := strconv.Atoi(v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s=%q: not a uid\n", envScriptEUID, v)
+			return 2
+		}
+		e.euid = uid
+	}
+	return e.main(args)
+}
+
 // TestScripts runs the scenarios in testdata/script: what an operator types, and what wnm answers.
 func TestScripts(t *testing.T) {
 	fake := fakeantnode.Build(t)
+	// The sudo mode's host paths must come out of the scripts as they went in.
+	hostPaths := []string{"/var/antctl", "/var/log/antnode", "/etc/systemd/system/wnm.service", "/etc/cron.d/anm.disabled-by-wnm"}
+	before := make(map[string]bool)
+	for _, p := range hostPaths {
+		_, err := os.Lstat(p)
+		before[p] = err == nil
+	}
+	t.Cleanup(func() {
+		for _, p := range hostPaths {
+			if _, err := os.Lstat(p); (err == nil) != before[p] {
+				t.Errorf("the scripts changed the host: %s existed %v before and %v after", p, before[p], err == nil)
+			}
+		}
+	})
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		UpdateScripts:       *update || os.Getenv("WNM_UPDATE") == "1",
@@ -55,6 +91,7 @@ func TestScripts(t *testing.T) {
 			state := filepath.Join(e.WorkDir, "fakestate")
 			e.Setenv(fakes.EnvState, state)
 			e.Defer(func() { _ = fakes.KillAll(state) })
+			e.Setenv(envScriptEUID, "1000")
 			e.Setenv("USER", "alice")
 			e.Setenv("LOGNAME", "alice")
 			e.Setenv("UID", strconv.Itoa(os.Getuid())) // launchctl's gui/<uid> domain

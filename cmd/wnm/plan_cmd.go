@@ -129,7 +129,7 @@ func (s *session) workerOptions(ctx context.Context) (worker.Options, func(), er
 		return worker.Options{}, nil, err
 	}
 	cfg := st.resolved.Config
-	if err := cfg.Validate(); err != nil {
+	if err := st.resolved.Validate(); err != nil {
 		st.close()
 		return worker.Options{}, nil, err
 	}

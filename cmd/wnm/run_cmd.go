@@ -31,7 +31,7 @@ func (runCmd) Run(s *session) error {
 		return err
 	}
 	cfg := st.resolved.Config
-	if err := cfg.Validate(); err != nil {
+	if err := st.resolved.Validate(); err != nil {
 		return err
 	}
 	changes, err := st.resolved.Changes(st.stored)

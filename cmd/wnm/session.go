@@ -74,7 +74,8 @@ func (s *session) mode(ctx context.Context) (config.Mode, error) {
 type state struct {
 	plat     config.Platform
 	resolved *config.Resolved
-	st       *store.Store // nil when there is no database
+	st       *store.Store // nil when there is no database, or it was read read-only
+	dbExists bool
 	stored   *config.Config
 }
 
@@ -84,8 +85,12 @@ func (st *state) close() {
 	}
 }
 
-// load resolves the settings over the database (if it exists) and validates them.
-func (s *session) load(ctx context.Context) (*state, error) {
+// load resolves the settings over the database (if it exists) and opens it.
+func (s *session) load(ctx context.Context) (*state, error) { return s.loadWith(ctx, false) }
+
+// loadWith is load; with readOnly it reads the machine row through a read-only connection and
+// opens no store, so that the database file stays byte-identical.
+func (s *session) loadWith(ctx context.Context, readOnly bool) (*state, error) {
 	m, err := s.mode(ctx)
 	if err != nil {
 		return nil, err
@@ -101,29 +106,50 @@ func (s *session) load(ctx context.Context) (*state, error) {
 		s.logger().Warn(w)
 	}
 	out := &state{plat: p, resolved: r}
-	db, err := store.Open(ctx, r.DBPath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return out, nil
-	case err != nil:
-		return nil, err
+	var mach store.Machine
+	if readOnly {
+		mach, err = store.PeekMachine(ctx, r.DBPath)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return out, nil
+		case errors.Is(err, store.ErrNoMachine):
+			out.dbExists = true
+			return out, nil
+		case err != nil:
+			return nil, err
+		}
+	} else {
+		db, err := store.Open(ctx, r.DBPath)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return out, nil
+		case err != nil:
+			return nil, err
+		}
+		out.st = db
+		mach, err = db.Machine(ctx)
+		if errors.Is(err, store.ErrNoMachine) {
+			out.dbExists = true
+			return out, nil
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
-	out.st = db
-	mach, err := db.Machine(ctx)
-	if errors.Is(err, store.ErrNoMachine) {
-		return out, nil
-	}
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
+	out.dbExists = true
 	stored := worker.ConfigFromMachine(mach, defaults, s.env.home)
 	stored.DBPath = r.DBPath
 	out.stored = &stored
 	out.resolved, err = config.Resolve(src, stored, true, s.env.home)
 	if err != nil {
-		db.Close()
+		out.close()
 		return nil, err
+	}
+	for _, name := range worker.UnsetSettings(mach) { // never stored: the value is the default
+		if out.resolved.Origin(name).Layer == config.LayerDatabase {
+			delete(out.resolved.Origins, name)
+		}
 	}
 	return out, nil
 }
@@ -133,10 +159,10 @@ func (st *state) needMachine() error {
 	if st.stored != nil {
 		return nil
 	}
-	if st.st == nil {
-		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", st.resolved.DBPath)
+	if !st.dbExists {
+		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", config.Printable(st.resolved.DBPath))
 	}
-	return fmt.Errorf("no machine configuration in %s; run wnm init", st.resolved.DBPath)
+	return fmt.Errorf("no machine configuration in %s; run wnm init", config.Printable(st.resolved.DBPath))
 }
 
 func (s *session) removeLockfile() error {
@@ -159,12 +185,5 @@ func (s *session) removeLockfile() error {
 		return err
 	}
 	s.logger().Info("lock file removed", "path", path)
-	return nil
-}
-
-type versionCmd struct{}
-
-func (versionCmd) Run(s *session) error {
-	fmt.Fprintf(s.env.stdout, "wnm version %s\n", version)
 	return nil
 }

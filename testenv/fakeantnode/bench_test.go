@@ -57,7 +57,7 @@ func BenchmarkFleet1000(b *testing.B) {
 					_, err = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					if err != nil || resp.StatusCode != 200 {
-						errs <- fmt.Errorf("port %d: status %d, %v", first+i, resp.StatusCode, err)
+						errs <- fmt.Errorf("port %d: status %d, %w", first+i, resp.StatusCode, err)
 						return
 					}
 				}

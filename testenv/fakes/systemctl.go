@@ -155,7 +155,7 @@ func unitName(n string) (string, error) {
 		n += ".service"
 	}
 	if !unitNameRe.MatchString(n) {
-		return "", fmt.Errorf("Unit name %q is not valid.", n)
+		return "", fmt.Errorf("Unit name %q is not valid.", n) //nolint:staticcheck // systemctl's own wording, which callers match
 	}
 	return n, nil
 }

@@ -64,6 +64,12 @@ type Bind struct {
 
 // Options says how to boot a container.
 type Options struct {
+	// Directory is a root filesystem to boot instead of the host's own, such as a
+	// debootstrapped Debian for package tests. It is booted with --volatile=overlay: every
+	// change lands in a tmpfs over it and is gone at poweroff, so the directory is never
+	// written and can be reused. The host's /etc files ([DefaultBinds]) are not bound in: such
+	// a root has its own. "" boots the host's root, read-only under --volatile=yes.
+	Directory string
 	// Bind lists extra bind mounts, after the defaults ([DefaultBinds]).
 	Bind []Bind
 	// Args are extra systemd-nspawn flags, placed before -b (for example "--setenv=X=1"), in
@@ -242,13 +248,23 @@ const containerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 
 // nspawnArgs builds systemd-nspawn's command line, less --machine.
 func nspawnArgs(opts Options) ([]string, error) {
+	root, volatile := "/", "yes"
+	if opts.Directory != "" {
+		if !filepath.IsAbs(opts.Directory) || filepath.Clean(opts.Directory) == "/" {
+			return nil, fmt.Errorf("directory %q must be absolute and not /", opts.Directory)
+		}
+		if _, err := os.Stat(filepath.Join(opts.Directory, "lib/systemd/systemd")); err != nil {
+			return nil, fmt.Errorf("directory %s has no systemd to boot: %w", opts.Directory, err)
+		}
+		root, volatile = filepath.Clean(opts.Directory), "overlay"
+	}
 	args := []string{
-		"--directory=/", "--volatile=yes", "--register=no", "--keep-unit", "--private-network",
+		"--directory=" + root, "--volatile=" + volatile, "--register=no", "--keep-unit", "--private-network",
 		"--console=read-only",
 	}
 	var binds []Bind
 	for _, p := range DefaultBinds {
-		if _, err := os.Stat(p); err == nil {
+		if _, err := os.Stat(p); err == nil && opts.Directory == "" {
 			binds = append(binds, Bind{Src: p, ReadOnly: true})
 		}
 	}
@@ -319,9 +335,9 @@ func (m *Machine) findLeader(ctx context.Context) error {
 	for {
 		select {
 		case <-m.done:
-			return fmt.Errorf("systemd-nspawn exited before the container's systemd appeared: %v", m.waitErr)
+			return fmt.Errorf("systemd-nspawn exited before the container's systemd appeared: %w", m.waitErr)
 		case <-ctx.Done():
-			return fmt.Errorf("no container systemd after %v: %w (last: %v)", ctx.Err(), context.Cause(ctx), last)
+			return fmt.Errorf("no container systemd after %w: %w (last: %w)", ctx.Err(), context.Cause(ctx), last)
 		default:
 		}
 		pid, err := systemdChild(nspawnPID)
@@ -399,7 +415,7 @@ func (m *Machine) waitRunning(ctx context.Context) error {
 	for {
 		select {
 		case <-m.done:
-			return fmt.Errorf("systemd-nspawn exited during boot: %v (last: %s)", m.waitErr, last)
+			return fmt.Errorf("systemd-nspawn exited during boot: %w (last: %s)", m.waitErr, last)
 		default:
 		}
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)

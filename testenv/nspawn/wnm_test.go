@@ -312,7 +312,7 @@ func (f *fleet) checkRunning(ids ...int) error {
 		}
 		uid, _, err := f.m.Run(f.t.Context(), "stat", "-c", "%u", "/proc/"+p["MainPID"])
 		if err != nil || strings.TrimSpace(uid) != strconv.Itoa(want.UID) {
-			return fmt.Errorf("%s: main pid %s runs as uid %q (%v), want %s (%d)", unitName(id), p["MainPID"], strings.TrimSpace(uid), err, want.Name, want.UID)
+			return fmt.Errorf("%s: main pid %s runs as uid %q (%w), want %s (%d)", unitName(id), p["MainPID"], strings.TrimSpace(uid), err, want.Name, want.UID)
 		}
 		if r, ok := st[id]; !ok || r.Status != "RUNNING" {
 			return fmt.Errorf("node %d: wnm status %+v, want RUNNING", id, r)

@@ -98,6 +98,8 @@ type Options struct {
 	// Exec runs the service-manager commands even under a Root other than "/": tests set it
 	// with recording fakes first on PATH. Without it those commands are only reported.
 	Exec bool
+	// Force installs even where the wnm package's timer ([PackagedTimer]) is in charge.
+	Force bool
 	// Host describes the machine; see [DetectHost].
 	Host Host
 	// Runner runs commands; nil means [ExecRunner].
@@ -314,6 +316,10 @@ func Install(ctx context.Context, o Options) error {
 	}
 	if o.Print {
 		return in.printInstall()
+	}
+	if in.packaged() && !o.Force {
+		in.sayPackaged()
+		return nil
 	}
 	switch in.t.Scheduler {
 	case Systemd:

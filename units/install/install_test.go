@@ -3,7 +3,9 @@ package install
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -188,5 +190,54 @@ func TestNotLoaded(t *testing.T) {
 		if got := notLoadedLaunchd(tt.err); got != tt.want {
 			t.Errorf("notLoadedLaunchd(%v) = %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestStableBinary: a wnm run from a Homebrew keg is scheduled through the prefix's bin/ link,
+// which survives `brew upgrade`; anything else, or a link to another file, is kept as it is.
+func TestStableBinary(t *testing.T) {
+	prefix := t.TempDir()
+	keg := filepath.Join(prefix, "Cellar/wnm/0.1.0/bin/wnm")
+	other := filepath.Join(prefix, "Cellar/wnm/0.0.9/bin/wnm")
+	for _, p := range []string{keg, other} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := StableBinary(keg); got != keg {
+		t.Errorf("without links StableBinary = %q, want the keg path", got)
+	}
+	if err := os.MkdirAll(filepath.Join(prefix, "opt"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../Cellar/wnm/0.1.0", filepath.Join(prefix, "opt/wnm")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := StableBinary(keg), filepath.Join(prefix, "opt/wnm/bin/wnm"); got != want {
+		t.Errorf("with opt/wnm StableBinary = %q, want %q", got, want)
+	}
+	if err := os.MkdirAll(filepath.Join(prefix, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../Cellar/wnm/0.0.9/bin/wnm", filepath.Join(prefix, "bin/wnm")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := StableBinary(keg), filepath.Join(prefix, "opt/wnm/bin/wnm"); got != want {
+		t.Errorf("with bin/wnm pointing at another keg StableBinary = %q, want %q", got, want)
+	}
+	if err := os.Remove(filepath.Join(prefix, "bin/wnm")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../Cellar/wnm/0.1.0/bin/wnm", filepath.Join(prefix, "bin/wnm")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := StableBinary(keg), filepath.Join(prefix, "bin/wnm"); got != want {
+		t.Errorf("with bin/wnm StableBinary = %q, want %q", got, want)
+	}
+	if got := StableBinary("/usr/bin/wnm"); got != "/usr/bin/wnm" {
+		t.Errorf("StableBinary(/usr/bin/wnm) = %q", got)
 	}
 }

@@ -142,6 +142,11 @@ func (in *installer) uninstallSystemd(ctx context.Context) (bool, error) {
 	if !present {
 		return false, nil
 	}
+	if in.t.Mode == gen.ModeSudo && in.packaged() && !in.exists(paths[0]) && !in.exists(paths[1]) {
+		// The enable link is the package's: deb-systemd-helper made it for the packaged timer.
+		in.say("the wnm package's timer (%s) is not install's to remove; `systemctl disable --now wnm.timer` stops it, `apt remove wnm` removes it", PackagedTimer)
+		return false, nil
+	}
 	sc, done := in.systemctl(ctx)
 	defer done()
 	if err := sc(ctx, "disable", "--now", gen.ScheduleTimerName); err != nil && !notLoaded(err) {

@@ -100,7 +100,7 @@ func (r *realSystemd) show(unit string, props ...string) map[string]string {
 func (r *realSystemd) nodeAlive() error {
 	out, _, err := r.m.Run(r.t.Context(), "pgrep", "-f", "/antnode0001/antnode ")
 	if err != nil {
-		return fmt.Errorf("no process of node 1 (pgrep: %v)", err)
+		return fmt.Errorf("no process of node 1 (pgrep: %w)", err)
 	}
 	if strings.TrimSpace(out) == "" {
 		return fmt.Errorf("no process of node 1")

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Config is the resolved value of every setting. Fields carry the setting name in their `setting`
@@ -69,16 +70,25 @@ type Config struct {
 	TextfileDir     string `setting:"textfile_dir"`
 }
 
-// field returns the addressable field of c that holds setting name.
-func (c *Config) field(name string) reflect.Value {
-	v := reflect.ValueOf(c).Elem()
-	t := v.Type()
+// fieldIndex maps each setting name to the index of its field in Config, built on first use.
+var fieldIndex = sync.OnceValue(func() map[string]int {
+	t := reflect.TypeFor[Config]()
+	m := make(map[string]int, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		if t.Field(i).Tag.Get("setting") == name {
-			return v.Field(i)
+		if name := t.Field(i).Tag.Get("setting"); name != "" {
+			m[name] = i
 		}
 	}
-	panic("config: no field for setting " + name)
+	return m
+})
+
+// field returns the addressable field of c that holds setting name.
+func (c *Config) field(name string) reflect.Value {
+	i, ok := fieldIndex()[name]
+	if !ok {
+		panic("config: no field for setting " + name)
+	}
+	return reflect.ValueOf(c).Elem().Field(i)
 }
 
 // Get returns the value of setting name in its canonical text form.
@@ -105,12 +115,16 @@ func (c *Config) Set(s Setting, raw string, home string) error {
 	if err != nil {
 		return err
 	}
-	c.field(s.Name).Set(reflect.ValueOf(v))
+	c.SetValue(s.Name, v)
 	return nil
 }
 
+// SetValue stores v, which must be of the setting's Go type (int, float64, bool or string).
+func (c *Config) SetValue(name string, v any) { c.field(name).Set(reflect.ValueOf(v)) }
+
 // Parse converts raw to the Go value of setting s: int, float64, bool or string. Paths are expanded
-// (~ and $VAR) and must be absolute; port starts are normalised (55001 → 55).
+// (~ and $VAR; an unset variable is an error) and must be absolute; port starts are given in
+// thousands (55) or as an exact multiple of 1000 (55000), which is divided by 1000.
 func Parse(s Setting, raw string, home string) (any, error) {
 	raw = strings.TrimSpace(raw)
 	bad := func(what string) error {
@@ -125,8 +139,8 @@ func Parse(s Setting, raw string, home string) (any, error) {
 		return int(n), nil
 	case PortStart:
 		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n < 0 || n > 65535 {
-			return nil, bad("a port range start (thousands such as 55, or a port such as 55000)")
+		if err != nil || n < 0 || n > 65535 || n >= 1000 && n%1000 != 0 {
+			return nil, bad("a port range start (thousands such as 55, or a multiple of 1000 such as 55000)")
 		}
 		if n >= 1000 {
 			n /= 1000
@@ -153,7 +167,10 @@ func Parse(s Setting, raw string, home string) (any, error) {
 		if s.Name == "dbpath" {
 			raw = strings.TrimPrefix(raw, "sqlite:///")
 		}
-		p := ExpandPath(raw, home)
+		p, err := expandStrict(raw, home)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", s.Name, Printable(raw), err)
+		}
 		if !strings.HasPrefix(p, "/") {
 			return nil, fmt.Errorf("%s: %q is not an absolute path (after ~ and $VAR expansion it is %q)", s.Name, raw, p)
 		}

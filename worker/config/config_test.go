@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -171,8 +172,11 @@ func TestParseValues(t *testing.T) {
 		{"no_upnp", "maybe", nil, `no_upnp: "maybe" is not a boolean`},
 		{"port_start", "55", 55, ""},
 		{"port_start", "55000", 55, ""},
-		{"port_start", "55001", 55, ""},
-		{"metrics_port_start", "13500", 13, ""},
+		{"port_start", "55001", nil, `port_start: "55001" is not a port range start (thousands such as 55, or a multiple of 1000 such as 55000)`},
+		{"port_start", "55500", nil, `port_start: "55500" is not a port range start`},
+		{"metrics_port_start", "13500", nil, `metrics_port_start: "13500" is not a port range start`},
+		{"metrics_port_start", "13000", 13, ""},
+		{"rpc_port_start", "0", 0, ""},
 		{"port_start", "70000", nil, `port_start: "70000" is not a port range start`},
 		{"node_storage", "~/nodes", "/home/u/nodes", ""},
 		{"node_storage", "nodes", nil, `node_storage: "nodes" is not an absolute path`},
@@ -201,7 +205,7 @@ func TestResolveErrorNamesOrigin(t *testing.T) {
 	p := testPlatform(t)
 	f := write(t, filepath.Join(p.Home, "wnm/config"), "node_cap = 10\ncpu_remove = high\n")
 	_, err := Resolve(Sources{Files: []string{f}}, Defaults(p), false, p.Home)
-	if err == nil || !strings.Contains(err.Error(), `cpu_remove: "high" is not a whole number (from `+f+`:2)`) {
+	if err == nil || !strings.Contains(err.Error(), `cpu_remove: "high" is not a whole number (from config file `+f+`:2)`) {
 		t.Errorf("error = %v", err)
 	}
 	_, err = Resolve(Sources{Explicit: filepath.Join(p.Home, "missing")}, Defaults(p), false, p.Home)
@@ -307,6 +311,31 @@ func TestChanges(t *testing.T) {
 	}
 }
 
+// TestConfigFieldsMatchTheTable: every tagged field of Config is a setting of the table, and its Go
+// type is the one the setting's kind and default need.
+func TestConfigFieldsMatchTheTable(t *testing.T) {
+	typ := reflect.TypeFor[Config]()
+	want := map[Kind]reflect.Kind{Int: reflect.Int, PortStart: reflect.Int, Float: reflect.Float64, Bool: reflect.Bool, String: reflect.String, Path: reflect.String}
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		name := f.Tag.Get("setting")
+		s, ok := Lookup(name)
+		if !ok {
+			t.Errorf("Config.%s (setting %q) is not in the settings table", f.Name, name)
+			continue
+		}
+		if f.Type.Kind() != want[s.Kind] {
+			t.Errorf("Config.%s is %v, but setting %s is %v", f.Name, f.Type, s.Name, s.Kind)
+		}
+		if d := reflect.ValueOf(s.DefaultFor(testPlatform(t))); d.Kind() != f.Type.Kind() {
+			t.Errorf("setting %s: default %v is %v, want %v", s.Name, d, d.Kind(), f.Type.Kind())
+		}
+		if s.Column != "" && !s.Persist || s.Immutable && !s.Persist || s.UnsetInRow && !s.Persist {
+			t.Errorf("setting %s: a column, immutability or UnsetInRow need Persist", s.Name)
+		}
+	}
+}
+
 func TestSettingsTableIsConsistent(t *testing.T) {
 	var c Config
 	seen := map[string]bool{}
@@ -318,6 +347,75 @@ func TestSettingsTableIsConsistent(t *testing.T) {
 		c.field(s.Name) // panics if there is no field
 		if s.Help == "" || strings.HasSuffix(s.Help, ".") || strings.ToUpper(s.Help[:1]) != s.Help[:1] && !strings.HasPrefix(s.Help, s.Name[:3]) && !strings.HasPrefix(s.Help, "antctl") {
 			t.Errorf("setting %s: help %q must start with a capital letter and have no trailing period", s.Name, s.Help)
+		}
+	}
+}
+
+// TestParseDotEnv follows dotenv's rules for comments, quotes and the export prefix.
+func TestParseDotEnv(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       map[string]string
+		err        string
+	}{
+		{"plain", "NODE_CAP=30", map[string]string{"NODE_CAP": "30"}, ""},
+		{"inline comment", "NODE_CAP=30 # thirty", map[string]string{"NODE_CAP": "30"}, ""},
+		{"inline comment after tab", "NODE_CAP=30\t# thirty", map[string]string{"NODE_CAP": "30"}, ""},
+		{"hash inside a word", "A=b#c", map[string]string{"A": "b#c"}, ""},
+		{"spaces around", "  NODE_CAP  =  30  ", map[string]string{"NODE_CAP": "30"}, ""},
+		{"export prefix", "export NODE_CAP=30", map[string]string{"NODE_CAP": "30"}, ""},
+		{"export with tab", "export\tNODE_CAP=31", map[string]string{"NODE_CAP": "31"}, ""},
+		{"a key named export", "export=1", map[string]string{"export": "1"}, ""},
+		{"empty", "A=", map[string]string{"A": ""}, ""},
+		{"empty with comment", "A= # nothing", map[string]string{"A": ""}, ""},
+		{"value starting with a hash", "A=#abc", map[string]string{"A": "#abc"}, ""},
+		{"single quotes keep # and spaces", "A=' x # y '", map[string]string{"A": " x # y "}, ""},
+		{"single quotes are literal", `A='a\nb'`, map[string]string{"A": `a\nb`}, ""},
+		{"double quotes keep # and spaces", `A=" x # y " # comment`, map[string]string{"A": " x # y "}, ""},
+		{"double-quote escapes", `A="a\"b\\c\td"`, map[string]string{"A": "a\"b\\c\td"}, ""},
+		{"double-quote newline escape", `A="1\n2"`, map[string]string{"A": "1\n2"}, ""},
+		{"unknown escape kept", `A="a\qb"`, map[string]string{"A": `a\qb`}, ""},
+		{"comments and blank lines", "# head\n\nA=1\r\n  # indented\nB=2\n", map[string]string{"A": "1", "B": "2"}, ""},
+		{"later wins", "A=1\nA=2", map[string]string{"A": "2"}, ""},
+		{"equals in value", "ENVIRONMENT=A=1 B=2", map[string]string{"ENVIRONMENT": "A=1 B=2"}, ""},
+		{"unclosed quote", `A="open`, nil, `1: A: the quote " is not closed`},
+		{"text after quote", "A='x' y", nil, `1: A: y follows the closing quote`},
+		{"no equals", "A=1\nJUNK", nil, `2: JUNK is not a KEY=VALUE line`},
+		{"bad key", "1A=2", nil, `1: 1A=2 is not a KEY=VALUE line`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseDotEnv(tc.text)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("ParseDotEnv(%q) error = %v, want %q", tc.text, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("ParseDotEnv(%q) (-want +got):\n%s", tc.text, d)
+			}
+		})
+	}
+}
+
+func TestNameChecks(t *testing.T) {
+	for _, tc := range []struct {
+		s             string
+		host, envName bool
+	}{
+		{"a", true, true}, {"A_1", false, true}, {"_x", false, true}, {"1x", true, false}, {"", false, false},
+		{"node-1.example.org", true, false}, {"-a", false, false}, {"a-", false, false}, {"a.", false, false},
+		{"a b", false, false}, {"é", false, false}, {strings.Repeat("a", 253), true, true}, {strings.Repeat("a", 254), false, true},
+	} {
+		if got := isHostname(tc.s); got != tc.host {
+			t.Errorf("isHostname(%q) = %v", tc.s, got)
+		}
+		if got := isEnvKey(tc.s); got != tc.envName {
+			t.Errorf("isEnvKey(%q) = %v", tc.s, got)
 		}
 	}
 }

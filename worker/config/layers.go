@@ -50,6 +50,56 @@ type Origin struct {
 	Where string // "--node_cap", "WNM_NODE_CAP", "/home/u/wnm/config:3", …
 }
 
+// Describe says where the value came from in words, for messages: "from --node_cap", "from
+// environment variable WNM_NODE_CAP", "from config file /home/u/wnm/config:3", "from the
+// database", "the default".
+func (o Origin) Describe() string {
+	switch o.Layer {
+	case LayerFlag:
+		return "from " + o.Where
+	case LayerEnv:
+		return "from environment variable " + o.Where
+	case LayerDotEnv:
+		return "from .env file " + o.Where
+	case LayerFile:
+		return "from config file " + o.Where
+	case LayerDatabase:
+		return "from the database"
+	default:
+		return "the default"
+	}
+}
+
+// Origin returns where setting name's value came from; a value nothing set is the default.
+func (r *Resolved) Origin(name string) Origin {
+	if o, ok := r.Origins[name]; ok {
+		return o
+	}
+	return Origin{Layer: LayerDefault, Where: "default"}
+}
+
+// Validate is [Config.Validate] with every error saying where each value involved came from.
+func (r *Resolved) Validate() error {
+	err := r.Config.Validate()
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var se *SettingError
+		if errors.As(e, &se) {
+			se.Origins = se.Origins[:0]
+			for _, n := range se.Names {
+				se.Origins = append(se.Origins, r.Origin(n))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Resolved is a resolved configuration with the origin of every value that did not come from the
 // defaults.
 type Resolved struct {
@@ -91,8 +141,8 @@ func Resolve(src Sources, base Config, dbLayer bool, home string) (*Resolved, er
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: unknown setting %q ignored", o.Where, name))
 			return nil
 		}
-		if err := r.Config.Set(s, raw, home); err != nil {
-			return fmt.Errorf("%w (from %s)", err, o.Where)
+		if err := r.Set(s, raw, home); err != nil {
+			return fmt.Errorf("%w (%s)", err, o.Describe())
 		}
 		r.Origins[s.Name] = o
 		return nil
@@ -115,7 +165,7 @@ func Resolve(src Sources, base Config, dbLayer bool, home string) (*Resolved, er
 		if err != nil {
 			return nil, err
 		}
-		if err := applyEnv(vars, LayerDotEnv, src.DotEnv+": ", set); err != nil {
+		if err := applyEnv(vars, LayerDotEnv, Printable(src.DotEnv)+": ", set); err != nil {
 			return nil, err
 		}
 	}
@@ -178,7 +228,7 @@ func readConfigFile(path string, mustExist bool, set func(string, string, Origin
 		}
 		key := strings.TrimSpace(line[:i])
 		val := unquote(strings.TrimSpace(line[i+1:]))
-		if err := set(key, val, Origin{Layer: LayerFile, Where: fmt.Sprintf("%s:%d", path, n)}); err != nil {
+		if err := set(key, val, Origin{Layer: LayerFile, Where: fmt.Sprintf("%s:%d", Printable(path), n)}); err != nil {
 			return err
 		}
 	}
@@ -188,7 +238,7 @@ func readConfigFile(path string, mustExist bool, set func(string, string, Origin
 	return nil
 }
 
-// readDotEnv reads a dotenv file: KEY=VALUE lines, optional `export `, optional quotes, # comments.
+// readDotEnv reads a dotenv file; a missing file is no error.
 func readDotEnv(path string) (map[string]string, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -197,20 +247,94 @@ func readDotEnv(path string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf(".env: %w", err)
 	}
+	vars, err := ParseDotEnv(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s:%w", Printable(path), err)
+	}
+	return vars, nil
+}
+
+// ParseDotEnv parses dotenv text by the rules python-dotenv (which wnm-python reads .env with)
+// and its kin follow:
+//   - one KEY=VALUE per line, with an optional `export ` prefix and spaces around KEY and =;
+//   - blank lines and lines starting with # are comments;
+//   - an unquoted value ends at a # that follows a space or tab (an inline comment) and is trimmed,
+//     so `NODE_CAP=30 # thirty` is 30 while `A=b#c` is b#c;
+//   - a value in single quotes is taken literally, # and spaces included;
+//   - a value in double quotes may hold # and spaces and the escapes \n, \t, \r, \", \' and \\;
+//   - after a closing quote only spaces and a comment may follow.
+//
+// Variables (${VAR}) are not expanded, and a quoted value must end on its own line. An error gives
+// the line number and what is wrong.
+func ParseDotEnv(text string) (map[string]string, error) {
 	vars := map[string]string{}
-	for n, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		line = strings.TrimPrefix(line, "export ")
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: %q is not a KEY=VALUE line", path, n+1, line)
+		if rest, ok := strings.CutPrefix(line, "export"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+			line = strings.TrimSpace(rest)
 		}
-		vars[strings.TrimSpace(k)] = unquote(strings.TrimSpace(v))
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.TrimSpace(k)
+		if !ok || !isEnvKey(k) {
+			return nil, fmt.Errorf("%d: %s is not a KEY=VALUE line", n+1, Printable(line))
+		}
+		val, err := dotEnvValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("%d: %s: %w", n+1, k, err)
+		}
+		vars[k] = val
 	}
 	return vars, nil
+}
+
+// dotEnvValue reads the value part of a dotenv line, as it follows the =.
+func dotEnvValue(raw string) (string, error) {
+	v := strings.TrimSpace(raw)
+	if v == "" || v[0] == '#' && len(v) < len(raw) {
+		return "", nil // nothing, or only a comment after a space
+	}
+	q := v[0]
+	if q != '\'' && q != '"' {
+		for i := 1; i < len(v); i++ {
+			if v[i] == '#' && (v[i-1] == ' ' || v[i-1] == '\t') {
+				return strings.TrimSpace(v[:i]), nil
+			}
+		}
+		return v, nil
+	}
+	var b strings.Builder
+	for i := 1; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == q:
+			rest := strings.TrimSpace(v[i+1:])
+			if rest != "" && !strings.HasPrefix(rest, "#") {
+				return "", fmt.Errorf("%s follows the closing quote", Printable(rest))
+			}
+			return b.String(), nil
+		case c == '\\' && q == '"' && i+1 < len(v):
+			i++
+			switch e := v[i]; e {
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			case 'r':
+				b.WriteByte('\r')
+			case '"', '\'', '\\':
+				b.WriteByte(e)
+			default:
+				b.WriteByte('\\')
+				b.WriteByte(e)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", fmt.Errorf("the quote %c is not closed", q)
 }
 
 func unquote(v string) string {

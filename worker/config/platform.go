@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -98,49 +100,21 @@ const Faucet = "0x00455d78f850b0358E8cea5be24d415E01E107CF"
 
 // Defaults returns the built-in value of every setting on p (wnm-python's code defaults, docs/compatibility.md "Defaults").
 func Defaults(p Platform) Config {
-	d := p.Dirs()
-	cpus := p.CPUCount
-	if cpus < 1 {
-		cpus = 1
+	var c Config
+	for _, s := range Settings {
+		c.SetValue(s.Name, s.DefaultFor(p))
 	}
-	return Config{
-		NodeCap:            20,
-		CPULessThan:        50,
-		CPURemove:          70,
-		MemLessThan:        60,
-		MemRemove:          75,
-		HDLessThan:         75,
-		HDRemove:           90,
-		MaxLoadAverage:     float64(cpus),
-		DesiredLoadAverage: float64(cpus) * 0.6,
-		DelayStart:         300,
-		DelayRestart:       600,
-		DelayUpgrade:       300,
-		DelayRemove:        300,
-		MaxUpgrades:        1,
-		MaxStarts:          1,
-		MaxRemovals:        1,
-		MaxOperations:      1,
-		NodeStorage:        d.NodeStorage,
-		DonateAddress:      Faucet,
-		PortStart:          55,
-		MetricsPortStart:   13,
-		RPCPortStart:       30,
-		ProcessManager:     p.DefaultManager(),
-		CrisisBytes:        2_000_000_000,
-		Host:               "127.0.0.1",
-		AntnodePath:        filepath.Join(p.Home, ".local/bin/antnode"),
-		AntctlPath:         filepath.Join(p.Home, ".local/bin/antctl"),
-		SurveyTimeout:      2000,
-		SurveyConcurrency:  32,
-		DBPath:             filepath.Join(d.Base, "colony.db"),
-		LogLevel:           "INFO",
-	}
+	return c
 }
 
-// ExpandPath expands a leading ~ to home and $VAR references from the environment.
+// ExpandPath expands a leading ~ to home and $VAR references from the environment (an unset one
+// expands to nothing). It is for paths read back from the database; what an operator supplies goes
+// through [Parse], which refuses unset variables.
 func ExpandPath(p, home string) string {
-	p = os.ExpandEnv(p)
+	return expandHome(os.ExpandEnv(p), home)
+}
+
+func expandHome(p, home string) string {
 	if p == "~" {
 		return home
 	}
@@ -148,4 +122,20 @@ func ExpandPath(p, home string) string {
 		return filepath.Join(home, p[2:])
 	}
 	return p
+}
+
+// expandStrict expands like [ExpandPath] but fails, naming the variables, when one is not set.
+func expandStrict(p, home string) (string, error) {
+	var unset []string
+	out := os.Expand(p, func(name string) string {
+		v, ok := os.LookupEnv(name)
+		if !ok && !slices.Contains(unset, "$"+name) {
+			unset = append(unset, "$"+name)
+		}
+		return v
+	})
+	if len(unset) > 0 {
+		return "", fmt.Errorf("%s is not set", strings.Join(unset, ", "))
+	}
+	return expandHome(out, home), nil
 }

@@ -4,90 +4,133 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/wnm-project/wnm/worker/wallet"
 )
 
-// Validate checks every rule that spans settings or bounds a value. It returns all violations
-// joined, each naming the setting and the value.
+// SettingError is a problem with the value of one setting, or of several that conflict. Its text
+// starts with the first setting's name; [Resolved.Validate] adds where each value came from.
+type SettingError struct {
+	Names   []string // the settings involved
+	Problem string   // "cpu_less_than: 120 is not a percentage from 0 to 100"
+	Origins []Origin // where each of Names came from, when known
+}
+
+func (e *SettingError) Error() string {
+	if len(e.Origins) == 0 {
+		return e.Problem
+	}
+	from := make([]string, len(e.Origins))
+	for i, o := range e.Origins {
+		from[i] = o.Describe()
+		if len(e.Names) > 1 {
+			from[i] = e.Names[i] + " " + from[i]
+		}
+	}
+	return e.Problem + " (" + strings.Join(from, "; ") + ")"
+}
+
+// Validate checks every setting's value with its Check, then the rules that span settings. It
+// returns all violations joined, each a [*SettingError] naming the setting and the value.
 func (c *Config) Validate() error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-
-	for _, name := range []string{"cpu_less_than", "cpu_remove", "mem_less_than", "mem_remove", "hd_less_than", "hd_remove"} {
-		if v := c.Value(name).(int); v < 0 || v > 100 {
-			bad("%s: %d is not a percentage from 0 to 100", name, v)
+	for _, s := range Settings {
+		if s.Check == nil {
+			continue
 		}
-	}
-	for _, name := range []string{"node_cap", "delay_start", "delay_restart", "delay_upgrade", "delay_remove",
-		"survey_delay", "action_delay", "crisis_bytes", "highest_node_id_used", "this_survey_delay", "this_action_delay", "interval",
-		"hdio_read_less_than", "hdio_read_remove", "hdio_write_less_than", "hdio_write_remove",
-		"netio_read_less_than", "netio_read_remove", "netio_write_less_than", "netio_write_remove"} {
-		if v := c.Value(name).(int); v < 0 {
-			bad("%s: %d must not be negative", name, v)
-		}
-	}
-	for _, name := range []string{"max_concurrent_upgrades", "max_concurrent_starts", "max_concurrent_removals", "max_concurrent_operations", "survey_concurrency"} {
-		if v := c.Value(name).(int); v < 1 {
-			bad("%s: %d must be at least 1", name, v)
-		}
-	}
-	if c.SurveyConcurrency > 1024 {
-		bad("survey_concurrency: %d is more than 1024", c.SurveyConcurrency)
-	}
-	if c.SurveyTimeout < 100 || c.SurveyTimeout > 60000 {
-		bad("survey_timeout: %d ms is outside 100 to 60000", c.SurveyTimeout)
-	}
-	for _, name := range []string{"max_load_average_allowed", "desired_load_average"} {
-		if v := c.Value(name).(float64); v <= 0 {
-			bad("%s: %g must be greater than 0", name, v)
+		if p := s.Check(c.Value(s.Name)); p != "" {
+			errs = append(errs, &SettingError{Names: []string{s.Name}, Problem: s.Name + ": " + p})
 		}
 	}
 	errs = append(errs, c.validatePorts()...)
-
-	for _, name := range []string{"node_storage", "antnode_path", "antctl_path", "dbpath"} {
-		if v := c.Get(name); v == "" || !strings.HasPrefix(v, "/") {
-			bad("%s: %q is not an absolute path", name, v)
-		} else if i := strings.IndexFunc(v, unicode.IsControl); i >= 0 {
-			bad("%s: %q contains a control character", name, v)
-		}
-	}
-	if !slices.Contains(Managers, c.ProcessManager) {
-		bad("process_manager: %q is not one of %s", c.ProcessManager, strings.Join(Managers, ", "))
-	}
-	if err := ValidateEnvironment(c.Environment); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Host == "" || strings.ContainsFunc(c.Host, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) ||
-		(net.ParseIP(c.Host) == nil && !hostname.MatchString(c.Host)) {
-		bad("host: %q is not an IP address or host name", c.Host)
-	}
-	if !slices.Contains([]string{"DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"}, strings.ToUpper(c.LogLevel)) {
-		bad("loglevel: %q is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL", c.LogLevel)
-	}
-	if c.DonateAddress != "" {
-		if _, err := wallet.CheckAddress(strings.TrimSpace(c.DonateAddress)); err != nil {
-			bad("donate_address: %q: %w", c.DonateAddress, err)
-		}
-	}
-	if c.RewardsAddress != "" {
+	if c.RewardsAddress != "" && !hasControl(c.RewardsAddress) {
 		if _, err := wallet.Parse(c.RewardsAddress, c.DonateAddress); err != nil {
-			bad("rewards_address: %q: %w", c.RewardsAddress, err)
-		}
-	}
-	for _, name := range []string{"start_args", "antctl_version", "rewards_address", "rust_backtrace"} {
-		if strings.ContainsFunc(c.Get(name), unicode.IsControl) {
-			bad("%s: %q contains a control character", name, c.Get(name))
+			errs = append(errs, &SettingError{Names: []string{"rewards_address", "donate_address"},
+				Problem: fmt.Sprintf("rewards_address: %q: %v", c.RewardsAddress, err)})
 		}
 	}
 	return errors.Join(errs...)
 }
 
-var hostname = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
+func checkDonate(v any) string {
+	s := v.(string)
+	if s == "" {
+		return ""
+	}
+	if _, err := wallet.CheckAddress(strings.TrimSpace(s)); err != nil {
+		return fmt.Sprintf("%q: %v", s, err)
+	}
+	return ""
+}
+
+func checkManager(v any) string {
+	return cond(!slices.Contains(Managers, v.(string)), "%q is not one of %s", v, strings.Join(Managers, ", "))
+}
+
+func checkHost(v any) string {
+	h := v.(string)
+	bad := h == "" || strings.ContainsFunc(h, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) ||
+		(net.ParseIP(h) == nil && !isHostname(h))
+	return cond(bad, "%q is not an IP address or host name", h)
+}
+
+func checkLogLevel(v any) string {
+	ok := slices.Contains([]string{"DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"}, strings.ToUpper(v.(string)))
+	return cond(!ok, "%q is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL", v)
+}
+
+func checkEnvironment(v any) string {
+	if err := ValidateEnvironment(v.(string)); err != nil {
+		return strings.TrimPrefix(err.Error(), "environment: ")
+	}
+	return ""
+}
+
+func checkPath(p string) string {
+	switch {
+	case p == "" || !strings.HasPrefix(p, "/"):
+		return fmt.Sprintf("%q is not an absolute path", p)
+	case hasControl(p):
+		return fmt.Sprintf("%q contains a control character", p)
+	}
+	return ""
+}
+
+func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
+// Printable returns s as it is when it is safe to print in a message or a log line, else quoted
+// with Go's escapes, so that a newline or another control character in a path is never printed
+// raw.
+func Printable(s string) string {
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || !unicode.IsPrint(r) && r != ' ' }) {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+func quote(s string) string { return strconv.Quote(s) }
+
+// isHostname reports whether h is 1 to 253 letters, digits, dots and hyphens that starts and ends
+// with a letter or digit.
+func isHostname(h string) bool {
+	if len(h) == 0 || len(h) > 253 || !isAlnum(h[0]) || !isAlnum(h[len(h)-1]) {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !isAlnum(c) && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
 
 // PortRange is the inclusive range of one kind of port for node ids 1..node_cap.
 type PortRange struct {
@@ -107,21 +150,34 @@ func (c *Config) validatePorts() []error {
 	rs := c.PortRanges()
 	for _, r := range rs {
 		if r.Low < 1024 || r.Top > 65535 {
-			errs = append(errs, fmt.Errorf("%s: %d gives ports %d-%d for node_cap %d, outside 1024-65535", r.Name, r.Low/1000, r.Low, r.Top, c.NodeCap))
+			errs = append(errs, &SettingError{Names: []string{r.Name, "node_cap"},
+				Problem: fmt.Sprintf("%s: %d gives ports %d-%d for node_cap %d, outside 1024-65535", r.Name, r.Low/1000, r.Low, r.Top, c.NodeCap)})
 		}
 	}
 	for i := range rs {
 		for j := i + 1; j < len(rs); j++ {
 			a, b := rs[i], rs[j]
 			if a.Low <= b.Top && b.Low <= a.Top {
-				errs = append(errs, fmt.Errorf("%s and %s overlap: ports %d-%d and %d-%d for node_cap %d", a.Name, b.Name, a.Low, a.Top, b.Low, b.Top, c.NodeCap))
+				errs = append(errs, &SettingError{Names: []string{a.Name, b.Name, "node_cap"},
+					Problem: fmt.Sprintf("%s and %s overlap: ports %d-%d and %d-%d for node_cap %d", a.Name, b.Name, a.Low, a.Top, b.Low, b.Top, c.NodeCap)})
 			}
 		}
 	}
 	return errs
 }
 
-var envKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// isEnvKey reports whether k is a shell variable name: a letter or _, then letters, digits or _.
+func isEnvKey(k string) bool {
+	if k == "" || k[0] >= '0' && k[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !isAlnum(c) && c != '_' {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateEnvironment checks the environment setting: space-separated KEY=VALUE pairs, with no
 // control characters anywhere (a newline would otherwise inject lines into a unit file).
@@ -138,7 +194,7 @@ func ParseEnvironment(env string) ([][2]string, error) {
 	var out [][2]string
 	for _, f := range strings.Fields(env) {
 		k, v, ok := strings.Cut(f, "=")
-		if !ok || !envKey.MatchString(k) {
+		if !ok || !isEnvKey(k) {
 			return nil, fmt.Errorf("environment: %q is not a KEY=VALUE pair (in %q)", f, env)
 		}
 		if strings.ContainsFunc(v, unicode.IsControl) {

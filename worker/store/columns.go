@@ -37,15 +37,15 @@ func (c *collector) NullInt(col string, p **int) {
 	c.add(col, **p)
 }
 
-// Columns returns the machine row's columns in schema order (wnm-python's, then wnm's).
-func (m Machine) Columns() []Column {
+// Row returns the machine row's columns in schema order (wnm-python's, then wnm's).
+func (m Machine) Row() []Column {
 	var c collector
 	machineFields(&m, &c)
 	return c
 }
 
-// Columns returns the node row's columns in schema order (wnm-python's, then wnm's).
-func (n Node) Columns() []Column {
+// Row returns the node row's columns in schema order (wnm-python's, then wnm's).
+func (n Node) Row() []Column {
 	var c collector
 	nodeFields(&n, &c)
 	return c

@@ -153,6 +153,27 @@ func cycleFields(c *Cycle, v visitor) {
 	v.Text("error", &c.Error)
 }
 
+// pointers collects a pointer to each visited field, by column.
+type pointers map[string]any
+
+func (p pointers) Int(col string, v *int)              { p[col] = v }
+func (p pointers) Int64(col string, v *int64)          { p[col] = v }
+func (p pointers) Float(col string, v *float64)        { p[col] = v }
+func (p pointers) NaNFloat(col string, v *float64)     { p[col] = v }
+func (p pointers) Text(col string, v *string)          { p[col] = v }
+func (p pointers) Bool(col string, v *bool)            { p[col] = v }
+func (p pointers) NullInt(col string, v **int)         { p[col] = v }
+func (p pointers) JSON(col string, v *json.RawMessage) { p[col] = v }
+
+// Columns returns, for each column of the machine table, a pointer to the field of m that holds
+// it: *int, *int64, *float64, *string, *bool, or **int for a nullable integer (nil is NULL). The
+// settings table maps settings to columns through it.
+func (m *Machine) Columns() map[string]any {
+	p := pointers{}
+	machineFields(m, p)
+	return p
+}
+
 // columns collects column names.
 type columns []string
 

@@ -21,7 +21,7 @@ func fleet(tb testing.TB, n int, hung func(i int) bool) []Target {
 func slowFleet(tb testing.TB, n int, hung func(i int) bool, latency time.Duration) []Target {
 	tb.Helper()
 	ensureFDs(tb, uint64(4*n+256))
-	var ok http.Handler = antnode(sample(tb, "peers-metrics.txt"), sample(tb, "peers-metadata.txt"))
+	ok := antnode(sample(tb, "peers-metrics.txt"), sample(tb, "peers-metadata.txt"))
 	if latency > 0 {
 		fast := ok
 		ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +36,7 @@ func slowFleet(tb testing.TB, n int, hung func(i int) bool, latency time.Duratio
 		if err != nil {
 			tb.Fatalf("listener %d: %v", i, err)
 		}
-		var h http.Handler = ok
+		h := ok
 		if hung != nil && hung(i) {
 			h = stuck
 		}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
+	"time"
 )
 
 // Reading is one host measurement that may be unknown. A failed reading is
@@ -32,6 +34,18 @@ func (r Reading) String() string {
 	}
 	return fmt.Sprint(r.Value)
 }
+
+// LogValue implements slog.LogValuer: log lines carry the value rounded to two decimals (92 rather
+// than 92.00000000000728), or "unknown".
+func (r Reading) LogValue() slog.Value {
+	if !r.Known {
+		return slog.StringValue("unknown")
+	}
+	return slog.Float64Value(math.Round(r.Value*100) / 100)
+}
+
+// Seconds is d in seconds rounded to the millisecond, the unit every duration in wnm's log has.
+func Seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
 
 // MarshalJSON implements json.Marshaler: a number, or null when unknown.
 func (r Reading) MarshalJSON() ([]byte, error) {

@@ -155,7 +155,7 @@ func Survey(ctx context.Context, o Options) Observation {
 		}
 	}
 	o.Logger.Debug("survey done", "nodes", len(obs.Nodes), "up", up,
-		"host_errors", len(obs.Errors), "duration_seconds", obs.Took.Seconds())
+		"host_errors", len(obs.Errors), "duration_seconds", Seconds(obs.Took))
 	return obs
 }
 

@@ -160,7 +160,7 @@ func isAddress(s string) bool {
 	}
 	for i := 2; i < len(s); i++ {
 		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+		if hex := '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'; !hex {
 			return false
 		}
 	}
