@@ -54,7 +54,7 @@ type cli struct {
 type globals struct {
 	Config string `short:"c" name:"config" placeholder:"FILE" type:"existingfile" help:"Read settings from this config file too (wins over the default files)" group:"run"`
 	Quiet  bool   `short:"q" name:"quiet" help:"Log errors only (overrides --loglevel)" group:"run"`
-	JSON   bool   `name:"json" help:"Print JSON instead of text (status, survey, plan, reports)" group:"run"`
+	JSON   bool   `name:"json" help:"Print JSON instead of text (status, survey, plan, history, version, config show, reports, forced actions)" group:"run"`
 }
 
 // compatFlags are wnm-python's action flags. Those that later work implements parse but report
