@@ -34,7 +34,7 @@ func (s *session) checkFlags(u usage) error {
 	if c.ServiceName != nil && !named[u.forced] && !u.report {
 		refuse("--service_name", "forced actions on named nodes (wnm node remove|start|stop|restart|upgrade|disable|enable|survey) and reports")
 	}
-	if c.ReportFormat != nil && !(u.report && c.Report != nil) {
+	if c.ReportFormat != nil && (!u.report || c.Report == nil) {
 		refuse("--report_format", "--report NAME (with wnm report NAME, use --format)")
 	}
 	jsonCmds := map[string]bool{"status": true, "survey": true, "plan": true, "history": true, "version": true, "config show": true}

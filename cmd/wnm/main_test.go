@@ -103,7 +103,7 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			if b, err := exec.Command(fake, "release", "--version", "0.4.17", "--out", antnode).CombinedOutput(); err != nil {
-				return fmt.Errorf("release the fake antnode: %v\n%s", err, b)
+				return fmt.Errorf("release the fake antnode: %w\n%s", err, b)
 			}
 			e.Setenv("FAKEANTNODE", fake)
 			ranges, err := portRanges(3)
