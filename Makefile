@@ -42,3 +42,11 @@ dist-check: ## Build the release twice in two directories and compare the checks
 
 deb-test: ## As root: lintian, then dpkg -i/upgrade/disable/mask/remove/purge under a real systemd
 	bash testenv/scripts/deb-test.sh
+
+# Chaos harness: SIGKILLs `wnm run` cycles inside their actions on a fake-antnode fleet and checks
+# that nothing is left untracked (worker/chaos_test.go). N kills per seed, SEEDS comma-separated.
+N ?= 300
+SEEDS ?= 1,2,3
+.PHONY: chaos
+chaos: ## Run the chaos harness: make chaos N=300 SEEDS=1,2,3
+	WNM_CHAOS_N=$(N) WNM_CHAOS_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestChaos$$' -v ./worker

@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/wnm-project/wnm/templates"
 )
@@ -26,9 +25,20 @@ func (m Mode) check() error {
 	return nil
 }
 
-// userName matches the account names systemd accepts without a warning (its strict rules):
+// isUserName accepts the account names systemd accepts without a warning (its strict rules):
 // a letter or underscore, then up to 30 letters, digits, underscores and dashes.
-var userName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,30}$`)
+func isUserName(u string) bool {
+	if u == "" || len(u) > 31 || u[0] == '-' || u[0] >= '0' && u[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // checkRender refuses a node that no renderer can carry: everything [Node.Check] refuses, plus
 // environment names that are not NAME (letter or underscore, then letters, digits, underscores),
@@ -53,7 +63,7 @@ func checkRender(n Node, mode Mode) error {
 			return fmt.Errorf("node %d: %w", n.ID, err)
 		}
 	}
-	if mode == ModeSudo && n.User != "" && !userName.MatchString(n.User) {
+	if mode == ModeSudo && n.User != "" && !isUserName(n.User) {
 		return fmt.Errorf("node %d: user name %q is not a letter or underscore followed by up to 30 letters, digits, underscores or dashes", n.ID, n.User)
 	}
 	return nil

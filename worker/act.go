@@ -34,6 +34,10 @@ func (c *cycle) act(ctx context.Context, a decide.Action, obs survey.Observation
 	case decide.Stop:
 		err = c.stop(ctx, a.Node)
 	case decide.Start:
+		if a.Restart {
+			err = c.restart(ctx, a.Node, a.Version)
+			break
+		}
 		if a.Version != "" {
 			err = c.upgrade(ctx, a.Node, a.Version)
 		} else {
@@ -44,7 +48,7 @@ func (c *cycle) act(ctx context.Context, a decide.Action, obs survey.Observation
 	case decide.Add:
 		err = c.add(ctx, a.Node, a.Version)
 	case decide.Restart:
-		err = c.restart(ctx, a.Node)
+		err = c.restartNow(ctx, a.Node)
 	case decide.Disable:
 		err = c.disable(ctx, a.Node)
 	case decide.Enable:
@@ -88,7 +92,7 @@ func (c *cycle) spec(n store.Node) gen.Node {
 // next cycle can reconcile a crash in between.
 func (c *cycle) intent(ctx context.Context, id int, what string) (store.Node, error) {
 	var n store.Node
-	err := c.Store.Write(ctx, func(w *store.Writer) error {
+	err := c.write(ctx, func(w *store.Writer) error {
 		var err error
 		if n, err = w.Node(id); err != nil {
 			return err
@@ -109,7 +113,7 @@ func (c *cycle) settle(ctx context.Context, n store.Node, status store.Status) e
 	if status != "" && status != n.Status {
 		n.Status, n.Timestamp = status, c.Now().Unix()
 	}
-	if err := c.Store.Write(ctx, func(w *store.Writer) error { return w.UpdateNode(n) }); err != nil {
+	if err := c.write(ctx, func(w *store.Writer) error { return w.UpdateNode(n) }); err != nil {
 		return fmt.Errorf("record node %d: %w", n.ID, err)
 	}
 	c.nodes[n.ID] = n
@@ -117,7 +121,7 @@ func (c *cycle) settle(ctx context.Context, n store.Node, status store.Status) e
 }
 
 func (c *cycle) deleteRow(ctx context.Context, id int) error {
-	if err := c.Store.Write(ctx, func(w *store.Writer) error { return w.DeleteNode(id) }); err != nil {
+	if err := c.write(ctx, func(w *store.Writer) error { return w.DeleteNode(id) }); err != nil {
 		return fmt.Errorf("delete node %d: %w", id, err)
 	}
 	delete(c.nodes, id)
@@ -185,13 +189,40 @@ func (c *cycle) startNode(ctx context.Context, id int) error {
 		return err
 	}
 	if err := c.launch(ctx, n); err != nil {
-		return err
+		return errors.Join(err, c.settle(ctx, n, store.StatusStopped))
 	}
 	return c.settle(ctx, n, store.StatusRestarting)
 }
 
-// restart stops a node and starts it again.
-func (c *cycle) restart(ctx context.Context, id int) error {
+// restart stops a node whose process is alive but has not answered for delay_start and starts it
+// again (on version's binary when set), counting the restart.
+func (c *cycle) restart(ctx context.Context, id int, version string) error {
+	c.restarts[id]++
+	c.Logger.Warn("restarting a node that is alive but has not answered for delay_start",
+		"node", id, "restart", c.restarts[id], "max_restarts", decide.DefaultMaxRestarts)
+	if c.restarts[id] >= decide.DefaultMaxRestarts {
+		c.Logger.Warn("last restart of an unresponsive node: if it still does not answer it is left alone, holding no start slot, until it answers",
+			"node", id)
+	}
+	n, err := c.intent(ctx, id, "restart")
+	if err != nil {
+		return err
+	}
+	if err := c.Manager.Stop(ctx, c.spec(n)); err != nil {
+		return fmt.Errorf("restart node %d: stop: %w", id, err)
+	}
+	if version != "" {
+		_ = c.settle(ctx, n, store.StatusStopped)
+		return c.upgrade(ctx, id, version)
+	}
+	if err := c.launch(ctx, n); err != nil {
+		return errors.Join(err, c.settle(ctx, n, store.StatusStopped))
+	}
+	return c.settle(ctx, n, store.StatusRestarting)
+}
+
+// restartNow stops a node and starts it again, as an operator asked.
+func (c *cycle) restartNow(ctx context.Context, id int) error {
 	n, err := c.intent(ctx, id, "restart")
 	if err != nil {
 		return err
@@ -200,7 +231,7 @@ func (c *cycle) restart(ctx context.Context, id int) error {
 		return fmt.Errorf("restart node %d: stop: %w", id, err)
 	}
 	if err := c.launch(ctx, n); err != nil {
-		return err
+		return errors.Join(err, c.settle(ctx, n, store.StatusStopped))
 	}
 	return c.settle(ctx, n, store.StatusRestarting)
 }
@@ -262,10 +293,11 @@ func (c *cycle) upgrade(ctx context.Context, id int, version string) error {
 	if err := c.own(n.Binary); err != nil {
 		c.Logger.Warn("binary ownership", "node", id, "err", err)
 	}
-	if err := c.launch(ctx, n); err != nil {
-		return err
-	}
 	n.Version = version
+	if err := c.launch(ctx, n); err != nil {
+		// The node is stopped now: record it so, not as the RUNNING it was.
+		return errors.Join(err, c.settle(ctx, n, store.StatusStopped))
+	}
 	return c.settle(ctx, n, store.StatusUpgrading)
 }
 
@@ -284,7 +316,7 @@ func (c *cycle) add(ctx context.Context, id int, version string) (err error) {
 	if err := s.Check(); err != nil {
 		return fmt.Errorf("add node %d: %w", id, err)
 	}
-	if err := c.Store.Write(ctx, func(w *store.Writer) error { return w.InsertNode(n) }); err != nil {
+	if err := c.write(ctx, func(w *store.Writer) error { return w.InsertNode(n) }); err != nil {
 		return fmt.Errorf("add node %d: %w", id, err)
 	}
 	c.nodes[id] = n
@@ -292,7 +324,11 @@ func (c *cycle) add(ctx context.Context, id int, version string) (err error) {
 		if err == nil {
 			return
 		}
-		_ = c.Manager.Remove(ctx, s)
+		if rerr := c.Manager.Remove(ctx, s); rerr != nil {
+			// The row keeps its add intent, so the next cycle's reconcile finishes the undo.
+			err = errors.Join(err, fmt.Errorf("undo: %w", rerr))
+			return
+		}
 		_ = c.Firewall.Close(ctx, n.Port)
 		if ferr := c.deleteFiles(s); ferr != nil {
 			c.Logger.Warn("cleaning up after a failed add", "node", id, "err", ferr)
@@ -363,18 +399,69 @@ func (c *cycle) reconcile(ctx context.Context) {
 				err = c.settle(ctx, n, store.StatusRestarting)
 				break
 			}
-			_ = c.Manager.Remove(ctx, s)
+			// Keep the row while the manager may still hold the node: the next cycle tries again.
+			if err = c.Manager.Remove(ctx, s); err != nil {
+				err = fmt.Errorf("undo the interrupted add: %w", err)
+				break
+			}
 			_ = c.Firewall.Close(ctx, n.Port)
 			err = errors.Join(c.deleteFiles(s), c.deleteRow(ctx, n.ID))
 		case "remove":
 			err = c.remove(ctx, n.ID, true)
 		case "disable": // an operator asked for it: finish it
 			err = c.disable(ctx, n.ID)
-		default: // start, stop, restart, upgrade: the survey tells where the node ended up
-			err = c.settle(ctx, n, "")
+		case "stop":
+			// Finish it: Stop is idempotent and also clears a pid file the killed stop left.
+			if err = c.Manager.Stop(ctx, s); err == nil {
+				err = c.settle(ctx, n, store.StatusStopped)
+			}
+		default: // start, restart, upgrade: the survey tells where the node ended up
+			// A node the interrupted action left stopped gets its stale pid file cleared.
+			if st, serr := c.Manager.Status(ctx, s); serr == nil && st.State == units.Stopped {
+				err = c.Manager.Stop(ctx, s)
+			}
+			if err == nil {
+				err = c.settle(ctx, n, "")
+			}
 		}
 		if err != nil {
 			c.Logger.Error("reconcile", "node", n.ID, "action", n.WNMIntent, "err", err)
 		}
+	}
+	for _, n := range c.sortedNodes() {
+		removed, err := sweepLeftovers(n.RootDir)
+		for _, p := range removed {
+			c.Logger.Warn("removed a temporary file an interrupted step left", "node", n.ID, "path", p)
+		}
+		if err != nil {
+			c.Logger.Warn("temporary files of an interrupted step", "node", n.ID, "err", err)
+		}
+	}
+	c.stopStrays(ctx)
+}
+
+// strayStopper is a node manager that can find node processes no row tracks (setsid: by their
+// command line). systemd and launchd keep a definition per node, which adopt handles.
+type strayStopper interface {
+	StopStrays(ctx context.Context, keep func(rootDir string) bool) ([]int, error)
+}
+
+// stopStrays stops node processes running inside node storage that no row knows: a node whose
+// record was lost must not hold its ports and stop its id from ever being used again.
+func (c *cycle) stopStrays(ctx context.Context) {
+	ss, ok := c.Manager.(strayStopper)
+	if !ok {
+		return
+	}
+	known := make(map[string]bool, len(c.nodes))
+	for _, n := range c.nodes {
+		known[filepath.Clean(n.RootDir)] = true
+	}
+	pids, err := ss.StopStrays(ctx, func(root string) bool { return known[root] })
+	if len(pids) > 0 {
+		c.Logger.Warn("stopped node processes that no row tracks", "pids", pids)
+	}
+	if err != nil {
+		c.Logger.Error("stray node processes", "err", err)
 	}
 }

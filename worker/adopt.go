@@ -47,7 +47,7 @@ func (c *cycle) adopt(ctx context.Context) {
 	if len(rows) == 0 {
 		return
 	}
-	err = c.Store.Write(ctx, func(w *store.Writer) error {
+	err = c.write(ctx, func(w *store.Writer) error {
 		for _, n := range rows {
 			if err := w.InsertNode(n); err != nil {
 				return err

@@ -58,7 +58,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// freeThousands finds a port range start whose ports 1..n are all free on loopback.
+// freeThousands finds a port range start whose ports 1..n are all free on loopback, TCP and UDP.
 func freeThousands(t *testing.T, n int, skip ...int) int {
 	for start := 20; start < 64; start++ {
 		taken := false
@@ -70,15 +70,14 @@ func freeThousands(t *testing.T, n int, skip ...int) int {
 		}
 		ok := true
 		for id := 1; id <= n && ok; id++ {
-			addr := fmt.Sprintf("127.0.0.1:%d", start*1000+id)
-			l, err := net.Listen("tcp", addr)
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", start*1000+id))
 			if err != nil {
 				ok = false
 				continue
 			}
 			l.Close()
-			// Node ports are UDP: another test process's nodes may hold them.
-			u, err := net.ListenPacket("udp", addr)
+			// Node ports are UDP: other tests' nodes on this shared machine may hold them.
+			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", start*1000+id))
 			if err != nil {
 				ok = false
 				continue
@@ -95,7 +94,12 @@ func freeThousands(t *testing.T, n int, skip ...int) int {
 
 func newFleet(t *testing.T, change func(*config.Config)) *fleet {
 	t.Helper()
-	dir := t.TempDir()
+	return newFleetAt(t, t.TempDir(), change)
+}
+
+// newFleetAt is newFleet in dir, an empty directory.
+func newFleetAt(t *testing.T, dir string, change func(*config.Config)) *fleet {
+	t.Helper()
 	f := &fleet{t: t, dir: dir, bin: fakeantnode.Build(t), now: time.Unix(1_900_000_000, 0), boot: time.Unix(1_899_990_000, 0)}
 	f.logBuf = &syncBuffer{}
 	f.log = slog.New(slog.NewTextHandler(io.MultiWriter(f.logBuf, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))

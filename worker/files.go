@@ -1,13 +1,12 @@
 package worker
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-
-	"github.com/google/renameio/v2"
 )
 
 // nodeDirName matches the only directory names wnm ever deletes.
@@ -47,6 +46,15 @@ func removeNodeDir(dir string, parents ...string) error {
 	return nil
 }
 
+// tempPrefix starts the name of every temporary file wnm writes into a node's root dir (a binary
+// being installed), so that the next cycle recognises and removes what an interrupted step left.
+const tempPrefix = ".antnode.wnm-tmp-"
+
+// leftover matches temporary files of interrupted steps in a node's root dir: wnm's own, and the
+// names renameio gives its temporary files (".antnode<digits>", ".node.pid<digits>"), which
+// earlier wnm versions and the setsid launcher use.
+var leftover = regexp.MustCompile(`^(\.antnode\.wnm-tmp-.*|\.antnode[0-9]+|\.node\.pid[0-9]+)$`)
+
 // installBinary copies src over dst atomically (temp file in dst's directory, fsync, rename), mode
 // 0755, so a node never sees a half-written binary.
 func installBinary(src, dst string) error {
@@ -58,19 +66,63 @@ func installBinary(src, dst string) error {
 	if fi, err := in.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return fmt.Errorf("%w: %s is not a regular file", errNoBinary, src)
 	}
-	t, err := renameio.TempFile(filepath.Dir(dst), dst)
+	dir := filepath.Dir(dst)
+	t, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("install %s: %w", dst, err)
 	}
-	defer t.Cleanup()
+	done := false
+	defer func() {
+		if !done {
+			t.Close()
+			os.Remove(t.Name())
+		}
+	}()
 	if _, err := io.Copy(t, in); err != nil {
 		return fmt.Errorf("install %s: %w", dst, err)
 	}
 	if err := t.Chmod(0o755); err != nil {
 		return fmt.Errorf("install %s: %w", dst, err)
 	}
-	if err := t.CloseAtomicallyReplace(); err != nil {
+	if err := t.Sync(); err != nil {
 		return fmt.Errorf("install %s: %w", dst, err)
 	}
+	if err := t.Close(); err != nil {
+		return fmt.Errorf("install %s: %w", dst, err)
+	}
+	if err := os.Rename(t.Name(), dst); err != nil {
+		return fmt.Errorf("install %s: %w", dst, err)
+	}
+	done = true
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // make the rename durable
+		d.Close()
+	}
 	return nil
+}
+
+// sweepLeftovers removes the temporary files an interrupted step left in a node's root dir. Only
+// regular files with those names, directly in the dir, are removed.
+func sweepLeftovers(root string) ([]string, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !leftover.MatchString(e.Name()) {
+			continue
+		}
+		p := filepath.Join(root, e.Name())
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, p)
+	}
+	return removed, errors.Join(errs...)
 }

@@ -76,6 +76,11 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 	}
 	c := &cycle{Options: o, start: o.Now()}
 	c.Logger = c.Logger.With("cycle", c.start.UnixMilli(), "forced", req.Action)
+	// As in a cycle, a signal stops the action between nodes only: the node operation under way
+	// finishes and the action is recorded, so everything runs on a context the signal does not
+	// reach, and stop is looked at before each node.
+	stop := ctx
+	ctx = context.WithoutCancel(stop)
 	if err := c.load(ctx); err != nil {
 		return nil, err
 	}
@@ -84,6 +89,7 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 		c.adopt(ctx)
 	}
 	obs := c.observe(ctx)
+	c.probeSilent(ctx, obs)
 	plan := decide.Next(c.input(obs))
 	c.show(obs, plan)
 	var changes []change
@@ -100,7 +106,7 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 			return nil, err
 		}
 	}
-	f := &forcer{cycle: c, req: req, obs: obs}
+	f := &forcer{cycle: c, req: req, obs: obs, stop: stop}
 	c.Logger.Info("forced action", "action", req.Action, "service_name", strings.Join(req.Names, ","), "count", req.Count, "dry_run", c.Config.DryRun)
 	out, err := f.run(ctx)
 	if err != nil {
@@ -160,6 +166,7 @@ type forcer struct {
 	*cycle
 	req     ForceRequest
 	obs     survey.Observation
+	stop    context.Context // cancelled by a signal: no further node starts
 	actions []decide.Action
 	results []ActionResult
 	done    int // node operations started, for the action delay
@@ -205,9 +212,11 @@ func shortName(n store.Node) string {
 
 func failure(service, msg string) Fields { return Fields{{"service", service}, {"error", msg}} }
 
-// pause waits the action delay before every node operation but the first.
-func (f *forcer) pause(ctx context.Context, what string) error {
+// pause waits the action delay before every node operation but the first. It fails once a
+// signal has stopped the action.
+func (f *forcer) pause(_ context.Context, what string) error {
 	defer func() { f.done++ }()
+	ctx := f.stop
 	d := f.actionDelay()
 	if f.done == 0 || d <= 0 {
 		return ctx.Err()

@@ -49,6 +49,7 @@ func DecideConfig(c config.Config, lastBoot time.Time) decide.Config {
 		MaxConcurrentRemovals:   c.MaxRemovals,
 		MaxConcurrentOperations: c.MaxOperations,
 		LastBoot:                lastBoot,
+		MaxRestarts:             decide.DefaultMaxRestarts,
 	}
 }
 
@@ -128,5 +129,10 @@ func Input(c config.Config, lastBoot time.Time, nodes []store.Node, obs survey.O
 }
 
 func (c *cycle) input(obs survey.Observation) decide.Input {
-	return Input(c.Config, bootTime(c.machine), c.sortedNodes(), obs, c.start)
+	in := Input(c.Config, bootTime(c.machine), c.sortedNodes(), obs, c.start)
+	for i := range in.Nodes {
+		in.Nodes[i].Alive = c.alive[in.Nodes[i].ID]
+		in.Nodes[i].Restarts = c.restarts[in.Nodes[i].ID]
+	}
+	return in
 }

@@ -53,7 +53,7 @@ func (c *cycle) recordSurvey(ctx context.Context, obs survey.Observation, plan d
 	if len(updated) == 0 {
 		return changes, nil
 	}
-	err := c.Store.Write(ctx, func(w *store.Writer) error {
+	err := c.write(ctx, func(w *store.Writer) error {
 		for _, n := range c.sortedNodes() {
 			if m, ok := updated[n.ID]; ok {
 				if err := w.UpdateNode(m); err != nil {
@@ -148,6 +148,13 @@ func (c *cycle) recordCycle(ctx context.Context, r *Result, changes []change, ve
 	if err != nil {
 		return err
 	}
+	if c.restarts == nil {
+		c.restarts = map[int]int{}
+	}
+	rs, err := json.Marshal(c.restarts)
+	if err != nil {
+		return err
+	}
 	h := r.Obs.Host
 	val := func(x survey.Reading) float64 {
 		if !x.Known {
@@ -167,7 +174,7 @@ func (c *cycle) recordCycle(ctx context.Context, r *Result, changes []change, ve
 		NodeCount: r.Plan.Counts.Total,
 		Plan:      plan, Results: results, Changes: ch,
 	}
-	err = c.Store.Write(ctx, func(w *store.Writer) error {
+	err = c.write(ctx, func(w *store.Writer) error {
 		if _, err := w.RecordCycle(row); err != nil {
 			return err
 		}
@@ -175,6 +182,9 @@ func (c *cycle) recordCycle(ctx context.Context, r *Result, changes []change, ve
 			return err
 		}
 		if err := w.SetState(stateVersions, vc); err != nil {
+			return err
+		}
+		if err := w.SetState(stateRestarts, rs); err != nil {
 			return err
 		}
 		if !r.Plan.RecordBoot.IsZero() {

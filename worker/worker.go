@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -110,6 +111,9 @@ func (c *cycle) show(obs survey.Observation, plan decide.Plan) {
 const (
 	stateCounters = "host_counters"
 	stateVersions = "version_cache"
+	// stateRestarts counts, per node id, the restarts made while the node was alive but not
+	// answering, since it last answered.
+	stateRestarts = "unresponsive_restarts"
 )
 
 // InstalledVersions returns the version of each node binary as the last cycle's `--version` cache
@@ -150,7 +154,7 @@ type ActionResult struct {
 // they do not make Run fail. Run fails only when the cycle cannot run at all (no database access).
 func Run(ctx context.Context, o Options) (*Result, error) {
 	o.defaultLogger()
-	if err := persistChanges(ctx, o); err != nil {
+	if err := persistChanges(context.WithoutCancel(ctx), o); err != nil {
 		return nil, err
 	}
 	if err := o.defaults(); err != nil {
@@ -214,6 +218,8 @@ type cycle struct {
 	machine  store.Machine
 	nodes    map[int]store.Node
 	versions *survey.VersionCache
+	alive    map[int]bool // nodes not answering whose process the manager found running
+	restarts map[int]int  // stateRestarts
 }
 
 // load reads the machine row and the nodes.
@@ -228,7 +234,11 @@ func (c *cycle) load(ctx context.Context) error {
 	return c.loadNodes(ctx)
 }
 
-func (c *cycle) run(ctx context.Context) (*Result, error) {
+func (c *cycle) run(stop context.Context) (*Result, error) {
+	// A cancelled context (a signal) stops the cycle between actions only: the action under way
+	// finishes, no new one starts, and the cycle is recorded. So everything runs on a context that
+	// the cancellation does not reach, and stop is only looked at before each action.
+	ctx := context.WithoutCancel(stop)
 	if err := c.load(ctx); err != nil {
 		return nil, err
 	}
@@ -237,6 +247,7 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 		c.adopt(ctx)
 	}
 	obs := c.observe(ctx)
+	c.probeSilent(ctx, obs)
 	plan := decide.Next(c.input(obs))
 	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
 	c.show(obs, plan)
@@ -256,28 +267,55 @@ func (c *cycle) run(ctx context.Context) (*Result, error) {
 	}
 	delay := c.actionDelay()
 	touched := false
-	for _, a := range plan.Actions {
+	var interrupted error
+	for i, a := range plan.Actions {
+		if stop.Err() != nil {
+			interrupted = fmt.Errorf("%w after %d of %d actions (%v); the cycle is recorded",
+				ErrInterrupted, i, len(plan.Actions), context.Cause(stop))
+			c.Logger.Warn("interrupted: no further action starts", "done", i, "skipped", len(plan.Actions)-i, "cause", context.Cause(stop))
+			break
+		}
 		if a.Kind != decide.Survey && a.Kind != decide.Resurvey && a.Kind != decide.Forget {
 			if touched && delay > 0 {
 				c.Logger.Info("action delay", "delay_seconds", survey.Seconds(delay))
 				select {
-				case <-ctx.Done():
+				case <-stop.Done():
 				case <-time.After(delay):
+				}
+				if stop.Err() != nil {
+					interrupted = fmt.Errorf("%w after %d of %d actions (%v); the cycle is recorded",
+						ErrInterrupted, i, len(plan.Actions), context.Cause(stop))
+					c.Logger.Warn("interrupted: no further action starts", "done", i, "skipped", len(plan.Actions)-i, "cause", context.Cause(stop))
+					break
 				}
 			}
 			touched = true
 		}
 		res.Results = append(res.Results, c.act(ctx, a, obs))
 	}
-	if err := c.recordCycle(ctx, res, changed, c.versions); err != nil {
-		return nil, err
+	rctx, cancel := context.WithTimeout(ctx, recordTimeout)
+	defer cancel()
+	if err := c.recordCycle(rctx, res, changed, c.versions); err != nil {
+		return nil, errors.Join(err, interrupted)
 	}
-	if err := c.writeProm(ctx, res); err != nil {
+	if err := c.writeProm(rctx, res); err != nil {
 		c.Logger.Warn("cannot write the Prometheus textfile", "textfile_dir", c.Config.TextfileDir, "err", err)
 	}
+	c.keepReserve()
 	c.summary(res)
+	if interrupted != nil {
+		return res, errors.Join(interrupted, context.Cause(stop))
+	}
 	return res, nil
 }
+
+// recordTimeout bounds the recording of an interrupted cycle.
+const recordTimeout = 10 * time.Second
+
+// ErrInterrupted is wrapped by [Run]'s error when its context was cancelled (on a signal) before
+// every planned action had started. The actions that ran finished, and the cycle is recorded; the
+// error also wraps the context's cause.
+var ErrInterrupted = errors.New("cycle interrupted")
 
 // actionDelay is the pause between two node operations of one cycle: --interval, else
 // --this_action_delay, else action_delay (wnm-python applied none in its automatic cycle).
@@ -290,6 +328,35 @@ func (c *cycle) actionDelay() time.Duration {
 		ms = c.Config.Interval
 	}
 	return time.Duration(ms) * time.Millisecond
+}
+
+// probeSilent asks the node manager whether the nodes that did not answer still run: a node alive
+// but silent needs a restart, not a start. It also forgets the restart counts of nodes that
+// answered or whose process is gone.
+func (c *cycle) probeSilent(ctx context.Context, obs survey.Observation) {
+	c.alive = map[int]bool{}
+	answered := map[int]bool{}
+	for _, o := range obs.Nodes {
+		n, ok := c.nodes[o.ID]
+		if !ok || o.Up || !o.RootDirExists {
+			answered[o.ID] = o.Up
+			continue
+		}
+		switch n.Status {
+		case store.StatusDisabled, store.StatusRemoving, store.StatusDead:
+			continue
+		}
+		if st, err := c.Manager.Status(ctx, c.spec(n)); err == nil && st.State == units.Running {
+			c.alive[o.ID] = true
+			c.Logger.Debug("node alive but not answering", "node", o.ID, "pid", st.PID, "err", o.Error,
+				"restarts", c.restarts[o.ID])
+		}
+	}
+	for id := range c.restarts {
+		if _, ok := c.nodes[id]; !ok || answered[id] {
+			delete(c.restarts, id)
+		}
+	}
 }
 
 // observe runs the survey over the loaded nodes.
@@ -339,6 +406,12 @@ func (c *cycle) loadState(ctx context.Context) (*survey.Counters, *survey.Versio
 	if b, ok, err := c.Store.State(ctx, stateVersions); err == nil && ok {
 		if err := json.Unmarshal(b, versions); err != nil {
 			versions = &survey.VersionCache{}
+		}
+	}
+	c.restarts = map[int]int{}
+	if b, ok, err := c.Store.State(ctx, stateRestarts); err == nil && ok {
+		if json.Unmarshal(b, &c.restarts) != nil {
+			c.restarts = map[int]int{}
 		}
 	}
 	return prev, versions

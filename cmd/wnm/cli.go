@@ -100,9 +100,12 @@ func exitCode(err error) int {
 	var ny notYet
 	var ue usageErr
 	var na worker.NotAvailableError
+	var sg signalled
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &sg):
+		return sg.ExitCode()
 	case errors.Is(err, lock.ErrBusy):
 		return exitBusy
 	case errors.As(err, &ny), errors.As(err, &ue), errors.As(err, &na):

@@ -144,7 +144,8 @@ type configSetCmd struct {
 func (configSetCmd) Help() string {
 	return "Parses and validates each value together with the stored settings, then saves them in one transaction. " +
 		"Settings fixed at init (port starts, process_manager) cannot change: the command exits 1 and writes nothing. " +
-		"Settings of a single run (dbpath, loglevel, dry_run, …) are not stored and are refused."
+		"Settings of a single run (dbpath, loglevel, dry_run, …) are not stored and are refused. " +
+		"With --dry_run it validates and prints the changes but saves nothing."
 }
 
 // Run saves the settings.
@@ -206,15 +207,20 @@ func (c configSetCmd) Run(s *session) error {
 		changed[ch.Name] = ch
 		save = append(save, ch.Name)
 	}
-	if len(save) > 0 {
+	dry := st.resolved.DryRun
+	if len(save) > 0 && !dry {
 		if err := worker.SaveSettings(ctx, st.st, r.Config, save); err != nil {
 			return err
 		}
 	}
 	for _, name := range dedupe(names) {
 		if ch, ok := changed[name]; ok {
-			s.logger().Info("setting changed", "setting", name, "old", ch.Old, "new", ch.New, "from", "config set")
-			fmt.Fprintf(s.env.stdout, "%s: %s -> %s\n", name, config.Printable(ch.Old), config.Printable(ch.New))
+			s.logger().Info("setting changed", "setting", name, "old", ch.Old, "new", ch.New, "from", "config set", "dry_run", dry)
+			note := ""
+			if dry {
+				note = " (dry run: not saved)"
+			}
+			fmt.Fprintf(s.env.stdout, "%s: %s -> %s%s\n", name, config.Printable(ch.Old), config.Printable(ch.New), note)
 		} else {
 			fmt.Fprintf(s.env.stdout, "%s: %s (unchanged)\n", name, config.Printable(r.Get(name)))
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/fakes"
+	"github.com/wnm-project/wnm/units/setsid"
 	"github.com/wnm-project/wnm/worker/lock"
 	"github.com/wnm-project/wnm/worker/store"
 )
@@ -28,6 +29,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the expected sections of testscript files")
 
 func TestMain(m *testing.M) {
+	setsid.LaunchIfAsked()
 	testscript.Main(m, map[string]func(){
 		"wnm":       func() { os.Exit(scriptMain(os.Args[1:])) },
 		"systemctl": fakes.SystemctlMain,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,9 +19,45 @@ func (runCmd) Help() string {
 		"decides and acts. With --dry_run it plans and logs but changes nothing."
 }
 
+// signalled is the cause of a cycle cut short by SIGINT or SIGTERM; wnm then exits 128 + the
+// signal number (130, 143), as a shell reports a command killed by it.
+type signalled struct{ sig syscall.Signal }
+
+func (s signalled) Error() string { return "received " + s.sig.String() }
+
+// ExitCode is 128 + the signal number.
+func (s signalled) ExitCode() int { return 128 + int(s.sig) }
+
+// onSignal returns a context cancelled, with a [signalled] cause, by the first SIGINT or SIGTERM.
+// A second one gets the default action (the process dies), for an operator who will not wait for
+// the action under way.
+func onSignal() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			signal.Stop(ch)
+			if s, ok := sig.(syscall.Signal); ok {
+				cancel(signalled{s})
+			} else {
+				cancel(fmt.Errorf("received %v", sig))
+			}
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
 // Run does one cycle.
 func (runCmd) Run(s *session) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := onSignal()
 	defer stop()
 	st, err := s.load(ctx)
 	if err != nil {

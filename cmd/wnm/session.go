@@ -57,10 +57,18 @@ func (s *session) mode(ctx context.Context) (config.Mode, error) {
 		candidates = append([]string{r.DBPath}, candidates...)
 	}
 	for _, path := range candidates {
-		if pm, err := store.PeekProcessManager(ctx, path); err == nil {
-			if m, ok := config.ManagerMode(pm); ok {
-				return m, nil
-			}
+		pm, err := store.PeekProcessManager(ctx, path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			// A database that is there but cannot be read (garbage, truncated, unreadable) is the
+			// operator's to fix: guessing the mode instead would point at another machine's
+			// database (as root, /var/antctl) and invite creating a second one there.
+			return "", fmt.Errorf("cannot read the database %s to tell the mode: %w; repair or move it, or name the mode with --process_manager", path, err)
+		}
+		if m, ok := config.ManagerMode(pm); ok {
+			return m, nil
 		}
 	}
 	if s.env.euid == 0 && s.env.goos == "linux" {

@@ -67,7 +67,9 @@ func TestDebPackage(t *testing.T) {
 	want := func(what, unit, wantState string) {
 		t.Helper()
 		if got := state(what, unit); got != wantState {
-			t.Fatalf("systemctl %s %s = %q, want %q", what, unit, got, wantState)
+			status, _ := try("systemctl", "status", "--no-pager", "--full", "wnm.timer", "wnm.service")
+			journal, _ := try("journalctl", "--no-pager", "-n", "40", "-u", "wnm.timer", "-u", "wnm.service")
+			t.Fatalf("systemctl %s %s = %q, want %q\n%s\n%s", what, unit, got, wantState, status, journal)
 		}
 	}
 	noFailed := func(when string) {
@@ -103,7 +105,7 @@ func TestDebPackage(t *testing.T) {
 	run("getent", "passwd", "ant")
 	want("is-enabled", "wnm.timer", "enabled")
 	want("is-active", "wnm.timer", "active")
-	if out := run("systemctl", "cat", "wnm.service"); !strings.Contains(out, "# /usr/lib/systemd/system/wnm.service") || !strings.Contains(out, "ExecStart=/usr/bin/wnm run") {
+	if out := run("systemctl", "cat", "wnm.service"); !strings.Contains(out, "/lib/systemd/system/wnm.service\n") || strings.Contains(out, "# /etc/") || !strings.Contains(out, "ExecStart=/usr/bin/wnm run") {
 		t.Fatalf("wnm.service is not the packaged unit:\n%s", out)
 	}
 	if _, err := try("test", "-e", "/etc/systemd/system/wnm.service"); err == nil {
@@ -173,8 +175,10 @@ func TestDebPackage(t *testing.T) {
 	want("is-active", "wnm.timer", "active")
 
 	// Mask works (the units are dpkg's in /usr/lib, so /etc is free for the mask) and survives
-	// a reinstall.
-	run("systemctl", "mask", "--now", "wnm.timer")
+	// a reinstall. The timer is stopped first: systemd fails a running timer whose unit file is
+	// masked under it ("Unit to trigger vanished"), whoever ships it.
+	run("systemctl", "stop", "wnm.timer")
+	run("systemctl", "mask", "wnm.timer")
 	want("is-enabled", "wnm.timer", "masked")
 	run("dpkg", "-i", "/debs/new.deb")
 	want("is-enabled", "wnm.timer", "masked")

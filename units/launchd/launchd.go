@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
@@ -176,8 +177,8 @@ type job struct {
 }
 
 var (
-	printState = regexp.MustCompile(`(?m)^\tstate = (.*)$`)
-	printPID   = regexp.MustCompile(`(?m)^\tpid = ([0-9]+)$`)
+	printState = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\tstate = (.*)$`) })
+	printPID   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\tpid = ([0-9]+)$`) })
 )
 
 // inspect runs launchctl print on the node's job.
@@ -195,10 +196,10 @@ func (m *Manager) inspect(ctx context.Context, id int) (job, error) {
 // parsePrint reads the job's own state and pid lines (one tab in) from launchctl print.
 func parsePrint(out []byte) job {
 	j := job{loaded: true}
-	if sub := printState.FindSubmatch(out); sub != nil {
+	if sub := printState().FindSubmatch(out); sub != nil {
 		j.state = string(bytes.TrimSpace(sub[1]))
 	}
-	if sub := printPID.FindSubmatch(out); sub != nil {
+	if sub := printPID().FindSubmatch(out); sub != nil {
 		j.pid, _ = strconv.Atoi(string(sub[1]))
 	}
 	j.running = j.state == "running" && j.pid > 0
@@ -304,11 +305,12 @@ func (m *Manager) Status(ctx context.Context, n gen.Node) (units.Status, error) 
 	return units.Status{State: units.Stopped, Detail: j.state}, nil
 }
 
-// plistFile matches the node plist names.
-var plistFile = regexp.MustCompile(`^com\.autonomi\.antnode-([0-9]+)\.plist$`)
+// plistFile matches the node plist names; like the other patterns it is compiled on first use,
+// so that commands that never look at launchd do not pay for it at start-up.
+var plistFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^com\.autonomi\.antnode-([0-9]+)\.plist$`) })
 
 func plistID(name string) (int, bool) {
-	sub := plistFile.FindStringSubmatch(name)
+	sub := plistFile().FindStringSubmatch(name)
 	if sub == nil {
 		return 0, false
 	}

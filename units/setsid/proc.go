@@ -127,6 +127,26 @@ func msTime(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC33
 // node's binary path as one of its arguments (argv[0] for a binary, argv[1] for a script run by
 // its interpreter). An error means the process lives but could not be examined: Unknown.
 func (m *Manager) inspect(ctx context.Context, n gen.Node) (units.Status, pidRecord, error) {
+	st, rec, err := m.inspectPIDFile(ctx, n)
+	if err != nil || st.State != units.Stopped {
+		return st, rec, err
+	}
+	// No live process behind the pid file: look for the node by its command line before calling it
+	// stopped, so that a lost or stale pid file cannot hide a running node.
+	found, ferr := m.findNode(ctx, n)
+	if ferr != nil {
+		return units.Status{State: units.Unknown, Detail: ferr.Error()}, pidRecord{}, ferr
+	}
+	if len(found) == 0 {
+		return st, rec, nil
+	}
+	f := found[0]
+	return units.Status{State: units.Running, PID: f.PID,
+		Detail: fmt.Sprintf("pid %d found by its --root-dir (%s)", f.PID, st.Detail)}, f, nil
+}
+
+// inspectPIDFile is inspect through the pid file alone.
+func (m *Manager) inspectPIDFile(ctx context.Context, n gen.Node) (units.Status, pidRecord, error) {
 	stopped := func(format string, a ...any) (units.Status, pidRecord, error) {
 		return units.Status{State: units.Stopped, Detail: fmt.Sprintf(format, a...)}, pidRecord{}, nil
 	}
@@ -163,4 +183,109 @@ func (m *Manager) inspect(ctx context.Context, n gen.Node) (units.Status, pidRec
 		return stopped("pid %d runs %q, not %s: another process", rec.PID, truncate(argv0), n.Binary)
 	}
 	return units.Status{State: units.Running, PID: rec.PID, Detail: fmt.Sprintf("pid %d", rec.PID)}, rec, nil
+}
+
+// readPIDFile reads and parses a pid file.
+func readPIDFile(path string) (pidRecord, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return pidRecord{}, err
+	}
+	return parsePIDFile(b)
+}
+
+// runsNode reports whether argv is the command line of the node whose root dir is root: it passes
+// --root-dir root (as one argument or two). The launcher's command line carries the node's, so a
+// node counts from the moment it is forked. A `--version` probe of the node's binary does not.
+func runsNode(argv []string, root string) bool {
+	for i, a := range argv {
+		if a == "--root-dir" && i+1 < len(argv) && filepath.Clean(argv[i+1]) == root {
+			return true
+		}
+		if v, ok := strings.CutPrefix(a, "--root-dir="); ok && filepath.Clean(v) == root {
+			return true
+		}
+	}
+	return false
+}
+
+// rootDirOf returns the --root-dir argv passes, if any.
+func rootDirOf(argv []string) (string, bool) {
+	for i, a := range argv {
+		if a == "--root-dir" && i+1 < len(argv) {
+			return filepath.Clean(argv[i+1]), true
+		}
+		if v, ok := strings.CutPrefix(a, "--root-dir="); ok {
+			return filepath.Clean(v), true
+		}
+	}
+	return "", false
+}
+
+// nodeProc is a live process found by its command line.
+type nodeProc struct {
+	pidRecord
+	root string // its --root-dir
+}
+
+// scan lists the live, non-zombie processes owned by the account nodes run as (or wnm's) whose command line
+// passes a --root-dir that want accepts. It is how a node is found when its pid file is missing or
+// stale: the pid file is a shortcut, never the only record.
+func (m *Manager) scan(ctx context.Context, want func(root string) bool) ([]nodeProc, error) {
+	pids, err := process.PidsWithContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list processes: %w", err)
+	}
+	// The node account's processes, and wnm's own account's: a launcher runs as wnm's account
+	// until it has recorded the pid and switched to the node's.
+	uid, node := uint32(os.Getuid()), uint32(os.Getuid())
+	if m.cred != nil {
+		node = m.cred.uid
+	}
+	self := int32(os.Getpid())
+	var out []nodeProc
+	for _, pid := range pids {
+		if pid == self {
+			continue
+		}
+		p, err := process.NewProcessWithContext(ctx, pid)
+		if err != nil {
+			continue
+		}
+		argv, err := p.CmdlineSliceWithContext(ctx)
+		if err != nil || len(argv) == 0 {
+			continue // gone meanwhile, or a kernel thread
+		}
+		root, ok := rootDirOf(argv)
+		if !ok || !want(root) {
+			continue
+		}
+		uids, err := p.UidsWithContext(ctx)
+		if err != nil || len(uids) == 0 || (uids[0] != uid && uids[0] != node) {
+			continue
+		}
+		if st, err := p.StatusWithContext(ctx); err == nil && slices.Contains(st, process.Zombie) {
+			continue
+		}
+		start, err := p.CreateTimeWithContext(ctx)
+		if err != nil {
+			continue
+		}
+		out = append(out, nodeProc{pidRecord: pidRecord{PID: int(pid), StartMS: start}, root: root})
+	}
+	return out, nil
+}
+
+// findNode returns the live processes of node n found by their command line.
+func (m *Manager) findNode(ctx context.Context, n gen.Node) ([]pidRecord, error) {
+	root := filepath.Clean(n.RootDir)
+	procs, err := m.scan(ctx, func(r string) bool { return r == root })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pidRecord, 0, len(procs))
+	for _, p := range procs {
+		out = append(out, p.pidRecord)
+	}
+	return out, nil
 }

@@ -24,8 +24,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
 )
@@ -39,6 +37,7 @@ const (
 	StdoutLog = "stdout.log"
 
 	startWatch  = 300 * time.Millisecond // default for Manager.startWatch
+	launchWait  = 10 * time.Second       // how long Start waits for the launcher's pid record
 	killWait    = 5 * time.Second        // how long Stop waits for a SIGKILLed node to vanish
 	pollEvery   = 20 * time.Millisecond
 	tailBytes   = 2048 // how much of stdout.log an early-exit error quotes
@@ -61,6 +60,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now drives the start watch and the stop deadlines; nil means time.Now. It must advance.
 	Now func() time.Time
+	// Launcher is the program that starts nodes: a build of wnm (or a test binary) that calls
+	// [LaunchIfAsked] first. Empty means this executable.
+	Launcher string
 }
 
 // Manager starts antnode processes with setsid and tracks them through pid files. It implements
@@ -72,6 +74,7 @@ type Manager struct {
 	home        string      // HOME of the account nodes run as
 	stopTimeout time.Duration
 	startWatch  time.Duration // how long Start watches a new node for an early exit
+	launcher    string        // the program run with LaunchVerb
 	log         *slog.Logger
 	now         func() time.Time
 }
@@ -113,6 +116,14 @@ func New(o Options) (*Manager, error) {
 	}
 	if m.now == nil {
 		m.now = time.Now
+	}
+	m.launcher = o.Launcher
+	if m.launcher == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("setsid: find wnm's own executable to launch nodes with: %w", err)
+		}
+		m.launcher = self
 	}
 	m.home = os.Getenv("HOME")
 	if u, err := user.Current(); err == nil && u.HomeDir != "" {
@@ -226,15 +237,16 @@ func (m *Manager) spawn(ctx context.Context, n gen.Node) error {
 	defer devnull.Close()
 
 	args := n.Args()
+	pidPath := filepath.Join(n.RootDir, PIDFile)
 	cmd := &exec.Cmd{
-		Path:        n.Binary,
-		Args:        args,
+		Path:        m.launcher,
+		Args:        launchArgs(m.launcher, pidPath, m.cred, args),
 		Dir:         n.RootDir,
 		Env:         m.environ(n),
 		Stdin:       devnull,
 		Stdout:      out,
 		Stderr:      out,
-		SysProcAttr: sysProcAttr(m.cred),
+		SysProcAttr: sysProcAttr(),
 	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start node %d: %s: %w", n.ID, strings.Join(args, " "), err)
@@ -248,39 +260,41 @@ func (m *Manager) spawn(ctx context.Context, n gen.Node) error {
 		close(exited)
 	}()
 	exitErr := func() error {
+		if rec, err := readPIDFile(pidPath); err == nil && rec.PID == pid {
+			_ = os.Remove(pidPath)
+		}
 		return fmt.Errorf("start node %d: %s exited with %v within %v; %s ends: %s",
 			n.ID, strings.Join(args, " "), cmd.ProcessState, m.startWatch, logPath, tail(logPath, offset))
 	}
 
-	// A node wnm cannot record is a node nobody could stop: kill it rather than leave it behind.
-	abandon := func(err error) error {
-		_ = cmd.Process.Kill()
-		return fmt.Errorf("start node %d: killed pid %d: %w", n.ID, pid, err)
-	}
-	startMS, err := createTime(ctx, pid)
-	if err != nil {
+	// The launcher records the pid before it becomes the node. Wait for that record: until then
+	// the process is not known to be tracked, so a launcher that never writes it is killed.
+	recorded := m.now().Add(launchWait)
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		if rec, err := readPIDFile(pidPath); err == nil && rec.PID == pid {
+			break
+		}
+		if !m.now().Before(recorded) {
+			_ = cmd.Process.Kill()
+			return fmt.Errorf("start node %d: killed pid %d: it did not record its pid in %s within %v", n.ID, pid, pidPath, launchWait)
+		}
 		select {
 		case <-exited:
 			return exitErr()
-		case <-time.After(m.startWatch):
-			return abandon(fmt.Errorf("read its start time: %w", err))
+		case <-ctx.Done():
+			// The launcher records the pid on its own; the node is tracked whatever happens here.
+			return fmt.Errorf("start node %d: pid %d started, watch cut short: %w", n.ID, pid, ctx.Err())
+		case <-tick.C:
 		}
-	}
-	pidPath := filepath.Join(n.RootDir, PIDFile)
-	if err := renameio.WriteFile(pidPath, formatPIDFile(pidRecord{PID: pid, StartMS: startMS}), 0o644); err != nil {
-		return abandon(err)
 	}
 	m.log.Debug("node started", "node", n.ID, "pid", pid, "binary", n.Binary)
 
 	deadline := m.now().Add(m.startWatch)
-	tick := time.NewTicker(pollEvery)
-	defer tick.Stop()
 	for m.now().Before(deadline) {
 		select {
 		case <-exited:
-			if err := os.Remove(pidPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				m.log.Debug("remove pid file", "node", n.ID, "err", err)
-			}
 			return exitErr()
 		case <-ctx.Done():
 			return fmt.Errorf("start node %d: pid %d started, watch cut short: %w", n.ID, pid, ctx.Err())
@@ -383,7 +397,48 @@ func (m *Manager) Stop(ctx context.Context, n gen.Node) error {
 			return err
 		}
 	}
+	// Whatever else still runs with the node's root dir (a second copy started behind a lost pid
+	// file, a launcher between fork and exec) goes too: a stopped node has no process.
+	others, err := m.findNode(ctx, n)
+	if err != nil {
+		return fmt.Errorf("stop node %d: %w", n.ID, err)
+	}
+	for _, o := range others {
+		m.log.Debug("stopping a process of the node found by its --root-dir", "node", n.ID, "pid", o.PID)
+		if err := m.terminate(ctx, n, o); err != nil {
+			return err
+		}
+	}
 	return removePIDFile(n)
+}
+
+// StopStrays stops node processes that run inside the node storage (their --root-dir is an
+// antnode<digits> directory directly in it) under the node account, but whose root dir keep does
+// not know: processes that no record tracks. It returns the pids it stopped.
+func (m *Manager) StopStrays(ctx context.Context, keep func(rootDir string) bool) ([]int, error) {
+	procs, err := m.scan(ctx, func(root string) bool {
+		if filepath.Dir(root) != m.storage {
+			return false
+		}
+		if _, ok := nodeID(filepath.Base(root)); !ok {
+			return false
+		}
+		return !keep(root)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stray node processes: %w", err)
+	}
+	var pids []int
+	var errs []error
+	for _, p := range procs {
+		id, _ := nodeID(filepath.Base(p.root))
+		if err := m.terminate(ctx, gen.Node{ID: id, RootDir: p.root}, p.pidRecord); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		pids = append(pids, p.PID)
+	}
+	return pids, errors.Join(errs...)
 }
 
 // terminate ends the process rec names, which inspect has found to be the node's.

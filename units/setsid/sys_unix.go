@@ -4,17 +4,31 @@ package setsid
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 )
 
-// sysProcAttr puts the node in a new session, detached from wnm's terminal and process group, and
-// switches to the node's account when c is set.
-func sysProcAttr(c *credential) *syscall.SysProcAttr {
-	a := &syscall.SysProcAttr{Setsid: true}
-	if c != nil {
-		a.Credential = &syscall.Credential{Uid: c.uid, Gid: c.gid, Groups: c.groups}
+// sysProcAttr puts the launcher (and so the node) in a new session, detached from wnm's terminal
+// and process group. The launcher switches to the node's account itself, after it has recorded
+// the pid.
+func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
+
+// becomeAccount switches the launcher to the node's account: groups, then gid, then uid.
+func becomeAccount(c *credential) error {
+	groups := make([]int, len(c.groups))
+	for i, g := range c.groups {
+		groups[i] = int(g)
 	}
-	return a
+	if err := syscall.Setgroups(groups); err != nil {
+		return fmt.Errorf("setgroups %v: %w", groups, err)
+	}
+	if err := syscall.Setgid(int(c.gid)); err != nil {
+		return fmt.Errorf("setgid %d: %w", c.gid, err)
+	}
+	if err := syscall.Setuid(int(c.uid)); err != nil {
+		return fmt.Errorf("setuid %d: %w", c.uid, err)
+	}
+	return nil
 }
 
 // signalTerm asks the process to stop; antnode exits 0 on SIGTERM.
@@ -33,3 +47,6 @@ func signalKill(pid int) error {
 
 // isNoProcess reports whether a signal failed because the process is gone.
 func isNoProcess(err error) bool { return errors.Is(err, syscall.ESRCH) }
+
+// execNode replaces the launcher with the node binary, keeping the pid.
+func execNode(path string, argv, env []string) error { return syscall.Exec(path, argv, env) }

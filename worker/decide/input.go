@@ -115,6 +115,12 @@ type Config struct {
 	// MaxConcurrentOperations limits upgrading + restarting + removing nodes.
 	MaxConcurrentOperations int
 
+	// MaxRestarts is how many times a node whose process is alive but
+	// whose metrics endpoint has not answered for delay_start is restarted
+	// (stopped and started) before it is given up: left alone, holding no
+	// start slot, until it answers again. 0 never restarts such a node.
+	MaxRestarts int
+
 	// LastBoot is the host boot time wnm last recorded; zero if never.
 	LastBoot time.Time
 }
@@ -141,8 +147,13 @@ func DefaultConfig(cpus int) Config {
 		MaxConcurrentStarts:     1,
 		MaxConcurrentRemovals:   1,
 		MaxConcurrentOperations: 1,
+		MaxRestarts:             DefaultMaxRestarts,
 	}
 }
+
+// DefaultMaxRestarts is the number of restarts an alive but unresponsive
+// node gets before it is given up.
+const DefaultMaxRestarts = 3
 
 // Reading is one host figure that the survey may have failed to read. The
 // zero Reading is unknown, so a Host nobody filled in allows nothing and
@@ -241,6 +252,14 @@ type Node struct {
 	Up bool
 	// Gone says the node's root directory is missing.
 	Gone bool
+	// Alive says the node manager found the node's process running although
+	// its metrics endpoint did not answer (hung, garbage, an error status,
+	// a port not open yet). A start would do nothing for such a node; it
+	// needs a restart.
+	Alive bool
+	// Restarts counts the restarts made while the node was alive but not
+	// answering, since it last answered.
+	Restarts int
 }
 
 // Input is everything [Next] decides from.

@@ -30,7 +30,18 @@ type state struct {
 	st       code  // status after the transition
 	fresh    bool  // status changed this cycle (Changed is now Now)
 	outdated bool  // version strictly lower than Latest
+	hung     hung  // STOPPED with a live process: what to do about it
 }
+
+// hung classifies a STOPPED node whose process is alive but does not answer.
+type hung uint8
+
+const (
+	notHung  hung = iota // not alive, or answering: a start would help
+	hungWait             // not answering for less than delay_start yet
+	hungDue              // not answering for delay_start: restart it
+	hungGone             // restarted MaxRestarts times in vain: given up
+)
 
 // code is a compact form of [Status] for the rules.
 type code uint8
@@ -97,6 +108,9 @@ func Next(in Input) Plan {
 		}
 		if latestOK && (s.st == cRunning || s.st == cStopped) {
 			s.outdated = versions.older(n.Version, latest)
+		}
+		if s.st == cStopped && n.Observed && !n.Up && n.Alive {
+			s.hung = classifyHung(n, s.fresh, c, in.Now)
 		}
 		nodes = append(nodes, s)
 	}
@@ -222,6 +236,24 @@ func transition(n Node, c Config, now time.Time, rebooted bool) (to Status, reas
 		return seen, "system rebooted, " + why, false
 	}
 	return n.Status, "", false
+}
+
+// classifyHung decides about a STOPPED node whose process is alive but did
+// not answer. It has not answered since its status last changed when it was
+// RESTARTING or UPGRADING (it never answered since its start), or since now
+// when it was RUNNING until this cycle.
+func classifyHung(n Node, fresh bool, c Config, now time.Time) hung {
+	if n.Restarts >= c.MaxRestarts {
+		return hungGone
+	}
+	since := n.Changed
+	if fresh && n.Status != Restarting && n.Status != Upgrading {
+		since = now
+	}
+	if expired(since, c.DelayStart, now) {
+		return hungDue
+	}
+	return hungWait
 }
 
 // count tallies the nodes by status.
@@ -431,10 +463,19 @@ func (d *decider) grow(capacity int) []Action {
 	}
 	c, n := d.cfg, d.counts
 	var acts []Action
-	start := d.pick(cStopped, oldest, min(capacity, c.NodeCap-n.Running))
+	// A node alive but unresponsive is restarted once delay_start has
+	// passed; until then, and after MaxRestarts vain restarts, it is left
+	// alone and holds no start slot.
+	startable := func(s state) bool { return s.hung == notHung || s.hung == hungDue }
+	start := d.pick(cStopped, oldest, min(capacity, c.NodeCap-n.Running), startable)
 	for i, s := range start {
 		a := Action{Kind: Start, Node: d.all[s.i].ID, Priority: priorityStart,
 			Reason: counted("start stopped node", i, len(start))}
+		if s.hung == hungDue {
+			a.Restart = true
+			a.Reason = counted("restart node alive but not answering for delay_start", i, len(start)) +
+				", restart " + strconv.Itoa(d.all[s.i].Restarts+1) + " of " + strconv.Itoa(c.MaxRestarts)
+		}
 		if s.outdated {
 			a.Version = d.latest
 		}

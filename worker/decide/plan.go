@@ -29,7 +29,8 @@ const (
 	Stop
 	// Start starts a stopped node and records it RESTARTING. If
 	// [Action.Version] is set, the binary is replaced with that version
-	// first (and the node recorded UPGRADING).
+	// first (and the node recorded UPGRADING). With [Action.Restart] the
+	// node's live but unresponsive process is stopped first.
 	Start
 	// Upgrade replaces a running node's binary with [Action.Version],
 	// restarts it and records it UPGRADING.
@@ -109,6 +110,9 @@ type Action struct {
 	// the latest version, for [Start] set only when the stopped node is
 	// outdated and must be upgraded before it starts.
 	Version string `json:"version,omitempty"`
+	// Restart, for [Start], says the node's process is alive but has not
+	// answered for delay_start: stop it, then start it.
+	Restart bool `json:"restart,omitempty"`
 }
 
 // String renders the action on one line.
@@ -121,6 +125,9 @@ func (a Action) String() string {
 	fmt.Fprintf(&b, " [priority %d", a.Priority)
 	if a.Cooldown {
 		b.WriteString(", cooldown")
+	}
+	if a.Restart {
+		b.WriteString(", restart")
 	}
 	if a.Version != "" {
 		fmt.Fprintf(&b, ", version %s", a.Version)

@@ -459,7 +459,10 @@ func (rw *rewriter) sample(line []byte) {
 	name := line[:end]
 	if len(rw.held) > 0 {
 		rw.flush(name)
-	} else if rw.cur.valid && !bytes.HasPrefix(name, []byte(rw.cur.base)) {
+	}
+	// A sample of another name than the described family (descriptors with no samples of
+	// their own) is an untyped family of its own, as the parser reads it.
+	if rw.cur.valid && !bytes.HasPrefix(name, []byte(rw.cur.base)) {
 		rw.cur = family{}
 	}
 	keep := rw.cur.keep

@@ -1,0 +1,18 @@
+package worker
+
+import (
+	"os"
+	"testing"
+
+	"github.com/wnm-project/wnm/units/setsid"
+)
+
+// TestMain lets this test binary serve as the setsid node launcher, as wnm's own binary does, and
+// as the chaos harness's killable cycle process.
+func TestMain(m *testing.M) {
+	setsid.LaunchIfAsked()
+	if spec := os.Getenv(envChaosCycle); spec != "" {
+		os.Exit(chaosCycleMain(spec))
+	}
+	os.Exit(m.Run())
+}
