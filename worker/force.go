@@ -132,6 +132,9 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 	}
 	c.Logger.Info("forced action done", "action", req.Action, "status", out.Status(), "acted", len(f.results), "failed", failed,
 		"duration_seconds", c.Now().Sub(c.start).Seconds(), "dry_run", c.Config.DryRun)
+	if stop.Err() != nil {
+		return out, errors.Join(fmt.Errorf("%w: no node was acted on after the signal; the action is recorded", ErrInterrupted), context.Cause(stop))
+	}
 	return out, nil
 }
 
@@ -175,14 +178,20 @@ type forcer struct {
 // nodeNameRE is how wnm-python maps a service name to a node id.
 var nodeNameRE = regexp.MustCompile(`^antnode(\d+)`)
 
-// resolve maps a service name to a node: antnode0003, antnode3, antnode0003.service or a bare id.
-func (f *forcer) resolve(name string) (store.Node, string) {
+// nodeIDOf maps a node name to its id: antnode0003, antnode3, antnode0003.service or a bare 3.
+func nodeIDOf(name string) (int, bool) {
 	digits := name
 	if m := nodeNameRE.FindStringSubmatch(name); m != nil {
 		digits = m[1]
 	}
 	id, err := strconv.Atoi(digits)
-	if err != nil || id < 1 {
+	return id, err == nil && id >= 1
+}
+
+// resolve maps a service name to a node.
+func (f *forcer) resolve(name string) (store.Node, string) {
+	id, ok := nodeIDOf(name)
+	if !ok {
 		f.Logger.Error("invalid node name format", "name", name)
 		return store.Node{}, "not found"
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,8 +99,6 @@ func observeHost(ctx context.Context, o Options) (survey.Observation, error) {
 	}), nil
 }
 
-var reportNameRE = regexp.MustCompile(`^antnode0*(\d+)(\.service)?$`)
-
 // filterNodes keeps the named nodes in the order named. A name is a service (antnode0001.service),
 // the same without ".service", antnode1, or an id; unknown names are logged.
 func filterNodes(nodes []store.Node, names []string, o Options) []store.Node {
@@ -110,15 +107,10 @@ func filterNodes(nodes []store.Node, names []string, o Options) []store.Node {
 	}
 	var out []store.Node
 	for _, name := range names {
+		id, byID := nodeIDOf(name)
 		found := false
 		for _, n := range nodes {
-			id := ""
-			if m := reportNameRE.FindStringSubmatch(name); m != nil {
-				id = m[1]
-			} else if _, err := strconv.Atoi(name); err == nil {
-				id = strings.TrimLeft(name, "0")
-			}
-			if n.Service == name || strings.TrimSuffix(n.Service, ".service") == name || id != "" && strconv.Itoa(n.ID) == id {
+			if n.Service == name || byID && n.ID == id {
 				out = append(out, n)
 				found = true
 				break

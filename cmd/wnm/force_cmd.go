@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -124,7 +121,7 @@ func (s *session) force(action string, args []string) error {
 		c.settings.turnOff("no_upnp")
 		c.settings.turnOff("antctl_debug")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := onSignal()
 	defer stop()
 	st, err := s.load(ctx)
 	if err != nil {
@@ -135,7 +132,7 @@ func (s *session) force(action string, args []string) error {
 		return err
 	}
 	cfg := st.resolved.Config
-	if err := cfg.Validate(); err != nil {
+	if err := st.resolved.Validate(); err != nil {
 		return err
 	}
 	changes, err := st.resolved.Changes(st.stored)
@@ -173,11 +170,10 @@ func (s *session) force(action string, args []string) error {
 		}
 		return err
 	}
-	if err != nil {
-		return err
+	if res != nil {
+		s.printFields(res)
 	}
-	s.printFields(res)
-	return nil
+	return err
 }
 
 func (s *session) printFields(f worker.Fields) {
