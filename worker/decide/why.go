@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -318,7 +319,7 @@ func (d *decider) explain(in Input, acts []Action) []Skip {
 		}
 	}
 	startRoom := min(c.MaxConcurrentStarts-n.Restarting, c.MaxConcurrentOperations-ops) - took[Start] - took[Add]
-	startLimit := func() []blocker {
+	startLimit := sync.OnceValue(func() []blocker {
 		if len(grow) > 0 {
 			return grow
 		}
@@ -333,7 +334,7 @@ func (d *decider) explain(in Input, acts []Action) []Skip {
 			return []blocker{d.limitBlocker(now, "max_concurrent_operations", c.MaxConcurrentOperations, cUpgrading, cRestarting, cRemoving)}
 		}
 		return nil
-	}
+	})
 	for _, s := range d.pick(cStopped, oldest, len(d.nodes)) {
 		id := d.all[s.i].ID
 		if tookNode(acts, Start, id) {
