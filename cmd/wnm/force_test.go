@@ -24,6 +24,8 @@ func TestForcedActionWaitsForCycle(t *testing.T) {
 	}
 	bin := buildWnm(t)
 	env, home := slowMachine(t, bin)
+	// The process manager is explicit, so that no database elsewhere on the host decides the mode.
+	env = append(env, "WNM_PROCESS_MANAGER=setsid+user")
 	cycle := make(chan run)
 	go func() { cycle <- runWnm(bin, env, "run") }()
 	lockFile := filepath.Join(home, ".local/share/autonomi/wnm_active")
@@ -81,7 +83,7 @@ func fleetHome(t *testing.T, bin string, extra ...string) (env []string, home st
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { releaseRanges(ranges) })
-	env = append(os.Environ(), "HOME="+home)
+	env = append(os.Environ(), "HOME="+home, "WNM_PROCESS_MANAGER=setsid+user")
 	args := append([]string{"init", "--rewards_address", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
 		"--process_manager", "setsid+user", "--antnode_path", antnode,
 		"--port_start", fmt.Sprint(ranges[0]), "--metrics_port_start", fmt.Sprint(ranges[1]), "--rpc_port_start", fmt.Sprint(ranges[2])}, extra...)
