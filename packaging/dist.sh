@@ -65,7 +65,7 @@ deb() {
 case "${1:-}" in
 build)
 	mkdir -p bin
-	CGO_ENABLED=0 "$GO" build -trimpath -ldflags "$ldflags" -o bin/wnm ./cmd/wnm
+	CGO_ENABLED=0 "$GO" build -trimpath -buildvcs=false -ldflags "$ldflags" -o bin/wnm ./cmd/wnm
 	echo "bin/wnm: $(bin/wnm version | head -n1)"
 	;;
 deb)

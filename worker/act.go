@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
@@ -81,6 +82,9 @@ func (c *cycle) spec(n store.Node) gen.Node {
 		BootstrapCache: c.Platform.Dirs().BootstrapCache,
 		Port:           n.Port, MetricsPort: n.MetricsPort, Host: n.Host, Wallet: n.Wallet,
 		NoUPnP: c.Config.NoUPnP, Env: env,
+	}
+	if strings.HasSuffix(n.Service, ".service") && n.Service != gen.UnitName(n.ID) {
+		s.Unit = n.Service // an adopted unit keeps its name on disk
 	}
 	if c.Platform.Mode == config.ModeSudo {
 		s.User = n.User

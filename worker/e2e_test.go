@@ -178,6 +178,9 @@ func (f *fleet) cycle(step time.Duration, change func(*config.Config)) *Result {
 	r, err := Run(context.Background(), Options{
 		Store: f.st, Config: cfg, Changes: changes, Platform: f.plat, Logger: f.log,
 		Now: func() time.Time { return f.now }, Survey: f.pinned,
+		// The fleet's port ranges were checked free; other processes on a shared host must not
+		// move its ids (TestAddsSkipHeldPorts covers held ports).
+		HeldPorts: func(context.Context) (map[int]bool, error) { return nil, nil },
 	})
 	if err != nil {
 		f.t.Fatalf("cycle: %v", err)
@@ -601,7 +604,7 @@ func TestFailedAddLeavesNothing(t *testing.T) {
 	f := newFleet(t, func(c *config.Config) { c.NodeCap = 1; c.Environment = "FAKEANTNODE_CRASH_AFTER=1ms" })
 	f.now = f.now.Add(time.Second)
 	r, err := Run(context.Background(), Options{Store: f.st, Config: f.cfg, Platform: f.plat, Logger: f.log,
-		Now: func() time.Time { return f.now }, Survey: f.pinned})
+		Now: func() time.Time { return f.now }, Survey: f.pinned, HeldPorts: func(context.Context) (map[int]bool, error) { return nil, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,11 +87,17 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 	}
 	if !c.Config.DryRun {
 		c.reconcile(ctx)
-		c.adopt(ctx)
+	}
+	c.adoption = c.scanAdoption()
+	if !c.Config.DryRun {
+		c.adopt(ctx, c.adoption)
+	} else {
+		c.preview()
 	}
 	obs := c.observe(ctx)
 	c.probeSilent(ctx, obs)
-	plan := decide.Next(c.input(obs))
+	in := c.input(obs)
+	plan := decide.Next(in)
 	c.show(obs, plan)
 	var changes []change
 	if c.Config.DryRun {
@@ -106,7 +113,7 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 			return nil, err
 		}
 	}
-	f := &forcer{cycle: c, req: req, obs: obs, stop: stop}
+	f := &forcer{cycle: c, req: req, obs: obs, stop: stop, above: in.Above, reserved: in.Reserved}
 	c.Logger.Info("forced action", "action", req.Action, "service_name", strings.Join(req.Names, ","), "count", req.Count, "dry_run", c.Config.DryRun)
 	out, err := f.run(ctx)
 	if err != nil {
@@ -167,12 +174,15 @@ func configOnly(ctx context.Context, o Options) (Fields, error) {
 // forcer carries out one forced action.
 type forcer struct {
 	*cycle
-	req     ForceRequest
-	obs     survey.Observation
-	stop    context.Context // cancelled by a signal: no further node starts
-	actions []decide.Action
-	results []ActionResult
-	done    int // node operations started, for the action delay
+	req  ForceRequest
+	obs  survey.Observation
+	stop context.Context // cancelled by a signal: no further node starts
+	// above and reserved keep new ids clear of nodes outside the table, as in a cycle.
+	above    int
+	reserved []int
+	actions  []decide.Action
+	results  []ActionResult
+	done     int // node operations started, for the action delay
 }
 
 // nodeNameRE is how wnm-python maps a service name to a node id.
@@ -339,17 +349,20 @@ func (f *forcer) add(ctx context.Context) (Fields, error) {
 	}
 	var added []string
 	var failed []Fields
-	var reserved []decide.Node
+	reserved := slices.Clone(f.reserved)
+	if held, err := f.heldIDs(ctx); err != nil {
+		f.Logger.Warn("cannot read the ports in use; new nodes may meet a held port", "err", err)
+	} else {
+		reserved = append(reserved, held...)
+	}
 	for i := 0; i < f.req.Count; i++ {
 		if err := f.pause(ctx, "additions"); err != nil {
 			break
 		}
-		ids := decide.FreeIDs(append(f.decideNodes(), reserved...), 1)
-		id := ids[0]
+		id := decide.FreeIDs(f.decideNodes(), f.above, reserved, 1)[0]
 		name := fmt.Sprintf("antnode%04d", id)
-		if f.Config.DryRun {
-			reserved = append(reserved, decide.Node{ID: id})
-		}
+		// Never hand out the same id twice, even when an add failed or in a dry run.
+		reserved = append(reserved, id)
 		if err := f.do(ctx, decide.Action{Kind: decide.Add, Node: id, Version: latest}); err != nil {
 			failed = append(failed, Fields{{"index", i}, {"service", name}, {"error", err.Error()}})
 			continue

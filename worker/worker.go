@@ -38,6 +38,8 @@ type Options struct {
 	Rand *rand.Rand
 	// Show logs, at INFO, what wnm-python's -v and --show_* flags log.
 	Show Show
+	// HeldPorts reads the ports processes hold; nil means [HeldPorts].
+	HeldPorts func(context.Context) (map[int]bool, error)
 	// Survey reads the world; nil means survey.Survey. Tests wrap it to pin the host figures
 	// while the nodes stay real.
 	Survey func(context.Context, survey.Options) survey.Observation
@@ -182,15 +184,44 @@ func Observe(ctx context.Context, o Options) (survey.Observation, error) {
 // PlanFor returns what a cycle would do, given an observation (live or from a snapshot), and
 // writes nothing.
 func PlanFor(ctx context.Context, o Options, obs survey.Observation) (decide.Plan, error) {
+	_, p, err := Preview(ctx, o, obs)
+	return p, err
+}
+
+// Preview returns what a cycle would do, adoption first: the node definitions it would adopt and
+// refuse, and the plan computed as if the adoptable ones were adopted. It writes nothing and
+// drives no node.
+func Preview(ctx context.Context, o Options, obs survey.Observation) (Adoption, decide.Plan, error) {
+	scanner := o.Manager
+	if scanner == nil {
+		// Only read: its unit or plist directory is scanned, nothing is started.
+		scanner, _ = NewManager(o.Config, o.Platform, o.Logger)
+	}
 	o.Manager = noManager{}
 	if err := o.defaults(); err != nil {
-		return decide.Plan{}, err
+		return Adoption{}, decide.Plan{}, err
 	}
-	c := &cycle{Options: o, start: o.Now()}
+	c := &cycle{Options: o, start: o.Now(), scanner: scanner}
 	if err := c.load(ctx); err != nil {
-		return decide.Plan{}, err
+		return Adoption{}, decide.Plan{}, err
 	}
-	return decide.Next(c.input(obs)), nil
+	c.adoption = c.scanAdoption()
+	for _, n := range c.adoption.Adopt {
+		c.nodes[n.ID] = n
+	}
+	in := c.input(obs)
+	return c.adoption, c.keepAddsOffHeldPorts(ctx, in, decide.Next(in)), nil
+}
+
+// preview puts the nodes a dry run would adopt into this cycle's view, unsaved, and logs them.
+func (c *cycle) preview() {
+	for _, r := range c.adoption.Refused {
+		c.Logger.Warn("DRYRUN: would leave node definition alone", "service", r.Service, "node", r.Node, "reason", r.Reason)
+	}
+	for _, n := range c.adoption.Adopt {
+		c.nodes[n.ID] = n
+		c.Logger.Info("DRYRUN: would adopt node", "node", n.ID, "service", n.Service, "port", n.Port, "metrics_port", n.MetricsPort, "wallet", n.Wallet)
+	}
 }
 
 // persistChanges saves supplied settings that differ from the database, in one transaction. The
@@ -214,6 +245,10 @@ func persistChanges(ctx context.Context, o Options) error {
 
 type cycle struct {
 	Options
+	// scanner is the node manager whose units or plists are scanned for adoption when Manager
+	// must not be driven (plan).
+	scanner  units.Manager
+	adoption Adoption
 	start    time.Time
 	machine  store.Machine
 	nodes    map[int]store.Node
@@ -244,11 +279,17 @@ func (c *cycle) run(stop context.Context) (*Result, error) {
 	}
 	if !c.Config.DryRun {
 		c.reconcile(ctx)
-		c.adopt(ctx)
+	}
+	c.adoption = c.scanAdoption()
+	if !c.Config.DryRun {
+		c.adopt(ctx, c.adoption)
+	} else {
+		c.preview()
 	}
 	obs := c.observe(ctx)
 	c.probeSilent(ctx, obs)
-	plan := decide.Next(c.input(obs))
+	in := c.input(obs)
+	plan := c.keepAddsOffHeldPorts(ctx, in, decide.Next(in))
 	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
 	c.show(obs, plan)
 

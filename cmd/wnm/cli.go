@@ -262,6 +262,8 @@ func (s *session) dispatch(kctx *kong.Context) error {
 		return s.removeLockfile()
 	case c.InitFlag:
 		return c.Init.Run(s)
+	case c.MigrateAnm && kctx.Command() != "init":
+		return usageErr{errors.New("--migrate_anm goes with init: wnm init --migrate_anm (or wnm --init --migrate_anm)")}
 	case c.Report != nil:
 		if c.ForceAction != nil && *c.ForceAction == "survey" {
 			// As wnm-python: the survey runs first and its result is logged, not printed.

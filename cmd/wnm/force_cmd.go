@@ -123,7 +123,7 @@ func (s *session) force(action string, args []string) error {
 	}
 	ctx, stop := onSignal()
 	defer stop()
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readOnlyIfDryRun)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (s *session) dbMigration() error {
 		return errors.New("database migration requires --confirm: back up the database first, then run wnm --force_action wnm-db-migration --confirm")
 	}
 	ctx := context.Background()
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readWrite)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func figure(v float64) *float64 {
 // Run prints the history.
 func (h historyCmd) Run(s *session) error {
 	ctx := context.Background()
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readOnly)
 	if err != nil {
 		return err
 	}

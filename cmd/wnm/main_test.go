@@ -21,6 +21,7 @@ import (
 
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/fakes"
+	"github.com/wnm-project/wnm/testenv/upstreamdb"
 	"github.com/wnm-project/wnm/units/setsid"
 	"github.com/wnm-project/wnm/worker/lock"
 	"github.com/wnm-project/wnm/worker/store"
@@ -121,11 +122,14 @@ func TestScripts(t *testing.T) {
 			return os.MkdirAll(home, 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitcode,
-			"holdlock": cmdHoldlock,
-			"release":  cmdRelease(fake),
-			"waitup":   cmdWaitUp,
-			"noderows": cmdNodeRows,
+			"exitcode":   cmdExitcode,
+			"holdlock":   cmdHoldlock,
+			"upstreamdb": cmdUpstreamDB,
+			"dbdump":     cmdDBDump,
+			"rootify":    cmdRootify,
+			"release":    cmdRelease(fake),
+			"waitup":     cmdWaitUp,
+			"noderows":   cmdNodeRows,
 		},
 	})
 }
@@ -314,4 +318,74 @@ func cmdNodeRows(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return nil
 	}))
+}
+
+// cmdUpstreamDB builds a wnm-python colony.db at an Alembic revision:
+// upstreamdb PATH REVISION [unversioned] [migrated] [no-antctl-debug] [storage=DIR] [pm=MANAGER] [drop=TABLE.COLUMN]...
+func cmdUpstreamDB(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: upstreamdb PATH REVISION [options]")
+	}
+	var o upstreamdb.Options
+	for _, a := range args[2:] {
+		k, v, _ := strings.Cut(a, "=")
+		switch k {
+		case "unversioned":
+			o.Unversioned = true
+		case "migrated":
+			o.Migrated = true
+		case "no-antctl-debug":
+			o.NoAntctlDebug = true
+		case "storage":
+			o.NodeStorage = ts.MkAbs(v)
+		case "pm":
+			o.ProcessManager = v
+		case "drop":
+			o.Drop = append(o.Drop, v)
+		default:
+			ts.Fatalf("upstreamdb: unknown option %q", a)
+		}
+	}
+	path := ts.MkAbs(args[0])
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		ts.Fatalf("upstreamdb: %v", err)
+	}
+	ts.Check(upstreamdb.Build(path, args[1], o))
+}
+
+// cmdDBDump prints every stored value of the named tables with its storage class: dbdump PATH TABLE...
+func cmdDBDump(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: dbdump PATH TABLE...")
+	}
+	out, err := upstreamdb.Dump(ts.MkAbs(args[0]), args[1:]...)
+	ts.Check(err)
+	fmt.Fprint(ts.Stdout(), out)
+}
+
+// cmdRootify replaces @ROOT@ with DIR's absolute path in every regular file under DIR, so that a
+// fixture tree written by a script names its own paths: rootify DIR.
+func cmdRootify(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: rootify DIR")
+	}
+	dir := ts.MkAbs(args[0])
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(b), "@ROOT@", dir)), fi.Mode().Perm()); err != nil {
+			return err
+		}
+		return os.Chtimes(p, fi.ModTime(), fi.ModTime())
+	})
+	ts.Check(err)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/decide"
 	"github.com/wnm-project/wnm/worker/survey"
 )
 
@@ -43,11 +45,13 @@ func (p planCmd) Run(s *session) error {
 		if err := json.Unmarshal(b, &obs); err != nil {
 			return fmt.Errorf("snapshot %s: %w", p.Snapshot, err)
 		}
-		if obs.Started.IsZero() && p.Now == "" {
-			return fmt.Errorf("snapshot %s: no \"started\" time; give --now", p.Snapshot)
+		if at := obs.Started; !at.IsZero() {
+			o.Now = func() time.Time { return at }
+		} else if p.Now == "" {
+			s.logger().Warn("the snapshot has no started time: planning at the current time (give --now to replay it exactly)", "snapshot", p.Snapshot)
 		}
-		at := obs.Started
-		o.Now = func() time.Time { return at }
+		// The snapshot is the world the plan is made for: no live socket table either.
+		o.HeldPorts = func(context.Context) (map[int]bool, error) { return nil, nil }
 	} else if obs, err = worker.Observe(ctx, o); err != nil {
 		return err
 	}
@@ -58,17 +62,62 @@ func (p planCmd) Run(s *session) error {
 		}
 		o.Now = func() time.Time { return at }
 	}
-	plan, err := worker.PlanFor(ctx, o, obs)
+	ad, plan, err := worker.Preview(ctx, o, obs)
 	if err != nil {
 		return err
 	}
 	if s.cli.JSON {
-		enc := json.NewEncoder(s.env.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(plan)
+		return writePlanJSON(s, plan, adoptionOrNil(ad))
 	}
+	printAdoption(s, ad)
 	fmt.Fprint(s.env.stdout, plan.String())
 	return nil
+}
+
+// writePlanJSON prints the plan as JSON, with an "adoption" key after the plan's own keys when
+// the next cycle would adopt or refuse node definitions.
+func writePlanJSON(s *session, plan decide.Plan, ad *worker.Adoption) error {
+	b, err := json.MarshalIndent(plan, "", "  ")
+	if err != nil {
+		return err
+	}
+	if ad != nil {
+		a, err := json.MarshalIndent(ad, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		b = bytes.TrimSuffix(bytes.TrimRight(b, "\n"), []byte("}"))
+		b = append(bytes.TrimRight(b, "\n "), []byte(",\n  \"adoption\": ")...)
+		b = append(append(b, a...), []byte("\n}")...)
+	}
+	_, err = fmt.Fprintf(s.env.stdout, "%s\n", b)
+	return err
+}
+
+func adoptionOrNil(ad worker.Adoption) *worker.Adoption {
+	if len(ad.Adopt) == 0 && len(ad.Refused) == 0 && ad.Above == 0 && len(ad.Reserved) == 0 {
+		return nil
+	}
+	return &ad
+}
+
+// printAdoption prints the adoption step of the next cycle: what it adopts, what it leaves alone
+// and why, and the ids new nodes stay clear of. The plan that follows is computed as if the
+// adoptable nodes were adopted.
+func printAdoption(s *session, ad worker.Adoption) {
+	out := s.env.stdout
+	for _, n := range ad.Adopt {
+		fmt.Fprintf(out, "adopt: %s as node %d (port %d, metrics %d, wallet %s, root %s)\n", n.Service, n.ID, n.Port, n.MetricsPort, n.Wallet, n.RootDir)
+	}
+	for _, r := range ad.Refused {
+		fmt.Fprintf(out, "leave alone: %s: %s\n", r.Service, r.Reason)
+	}
+	if ad.Above > 0 {
+		fmt.Fprintf(out, "new node ids start above %d (held by a unit or node directory without a row)\n", ad.Above)
+	}
+	if len(ad.Reserved) > 0 {
+		fmt.Fprintf(out, "ids kept free (their ports are held): %v\n", ad.Reserved)
+	}
 }
 
 type surveyCmd struct{}
@@ -120,7 +169,7 @@ func (surveyCmd) Run(s *session) error {
 
 // workerOptions loads the machine and returns what the worker's read-only entry points need.
 func (s *session) workerOptions(ctx context.Context) (worker.Options, func(), error) {
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readOnly)
 	if err != nil {
 		return worker.Options{}, nil, err
 	}

@@ -59,7 +59,7 @@ func onSignal() (context.Context, func()) {
 func (runCmd) Run(s *session) error {
 	ctx, stop := onSignal()
 	defer stop()
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readOnlyIfDryRun)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Runs every check and test of wnm, installing what the tests need first (as root, from Debian's
-# archive): ufw for the firewall tests (run in private namespaces only, never enabled on the host)
-# and systemd-container for the systemd integration tests.
+# Runs every check and test of wnm (make test), installing what the tests need first (as root,
+# from Debian's archive): ufw for the firewall tests (run in private namespaces only, never enabled
+# on the host) and systemd-container for the systemd integration tests.
+#
+# Progress: one line per package and pass, with its time, so that nothing is silent for long; at
+# the end an honest count: packages passed, failed and without tests, per pass. Logs and every
+# temporary file (TMPDIR, the Go tests' temp dirs, fake antnode copies) live in one directory,
+# removed at the end; WNM_TEST_KEEP=1 keeps it, and a failure prints where the logs are.
+# The Debian package test and the release reproducibility check are separate (.ci/run runs all
+# three): testenv/scripts/deb-test.sh and testenv/scripts/dist-check.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -22,29 +29,80 @@ fi
 # Real-system tests fail rather than skip when their tools are missing, if we could install them.
 if [ "$(id -u)" = 0 ]; then export WNM_INTEGRATION="${WNM_INTEGRATION:-1}"; fi
 
+work=$(mktemp -d "${TMPDIR:-/tmp}/wnm-test.XXXXXX")
+mkdir -p "$work/tmp" "$work/logs"
+keep=${WNM_TEST_KEEP:-}
+cleanup() {
+	if [ "$keep" = 1 ]; then
+		echo "logs and temporary files kept in $work"
+	else
+		chmod -R u+w "$work" 2>/dev/null || true
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+export TMPDIR="$work/tmp" GOTMPDIR="$work/tmp"
+begin=$(date +%s)
+elapsed() { echo "$(($(date +%s) - begin))s"; }
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "not gofmt-ed:"; echo "$unformatted"; exit 1; fi
 
-echo "== go vet"
+echo "== go vet ($(elapsed))"
 go vet ./...
 
-echo "== cross builds (CGO_ENABLED=0)"
+echo "== cross builds, CGO_ENABLED=0 ($(elapsed))"
 for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do
 	CGO_ENABLED=0 GOOS=${target%/*} GOARCH=${target#*/} go build ./...
-	echo "   $target ok"
+	echo "   $target ok ($(elapsed))"
 done
 
-# Two runs: the race detector over everything with -short (it multiplies CPU time, so the heaviest
-# load tests skip themselves), then the whole suite without it.
-set +e # run both, then report
-echo "== go test -race -short"
-go test -race -short -shuffle=on -timeout 30m ./... 2>&1 | tee /tmp/wnm-test-race.log
-race=${PIPESTATUS[0]}
-echo "== go test"
-go test -shuffle=on -timeout 30m ./... 2>&1 | tee /tmp/wnm-test.log
-full=${PIPESTATUS[0]}
-passed=$(cat /tmp/wnm-test-race.log /tmp/wnm-test.log | grep -c '^ok ' || true)
-failed=$(cat /tmp/wnm-test-race.log /tmp/wnm-test.log | grep -c '^FAIL' || true)
-echo "$passed passed, $failed failed"
-[ "$race" = 0 ] && [ "$full" = 0 ]
+mapfile -t pkgs < <(go list ./...)
+# pass NAME FLAGS...: go test each package in turn, one line each as it ends. Each package's
+# output is in $work/logs/NAME/<package>.log; a failure's tail is printed at once.
+declare -A passed failed notests
+pass() {
+	local name=$1 n=${#pkgs[@]} i=0 pkg log t0 rc
+	shift
+	passed[$name]=0 failed[$name]=0 notests[$name]=0
+	mkdir -p "$work/logs/$name"
+	echo "== go test $* ($n packages, $(elapsed))"
+	for pkg in "${pkgs[@]}"; do
+		i=$((i + 1))
+		log="$work/logs/$name/${pkg//\//_}.log"
+		t0=$(date +%s)
+		rc=0
+		go test "$@" "$pkg" >"$log" 2>&1 || rc=$?
+		local short=${pkg#github.com/wnm-project/wnm}
+		short=${short#/}
+		short=${short:-.}
+		if [ "$rc" != 0 ]; then
+			failed[$name]=$((failed[$name] + 1))
+			printf '   [%2d/%d] FAIL %-28s %4ss\n' "$i" "$n" "$short" "$(($(date +%s) - t0))"
+			tail -n 40 "$log" | sed 's/^/        /'
+		elif grep -q '\[no test files\]' "$log"; then
+			notests[$name]=$((notests[$name] + 1))
+			printf '   [%2d/%d] --   %-28s (no tests)\n' "$i" "$n" "$short"
+		else
+			passed[$name]=$((passed[$name] + 1))
+			printf '   [%2d/%d] ok   %-28s %4ss\n' "$i" "$n" "$short" "$(($(date +%s) - t0))"
+		fi
+	done
+}
+
+# Two passes: the race detector with -short (it multiplies CPU time, so the heaviest load tests
+# skip themselves), then the whole suite without it.
+pass race -race -short -shuffle=on -count=1 -timeout 30m
+pass full -shuffle=on -count=1 -timeout 30m
+
+echo "== summary ($(elapsed))"
+total_failed=0
+for name in race full; do
+	echo "   $name: ${passed[$name]} packages passed, ${failed[$name]} failed, ${notests[$name]} without tests (of ${#pkgs[@]})"
+	total_failed=$((total_failed + failed[$name]))
+done
+if [ "$total_failed" != 0 ]; then
+	keep=1
+	exit 1
+fi

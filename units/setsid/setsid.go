@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
@@ -75,8 +76,12 @@ type Manager struct {
 	stopTimeout time.Duration
 	startWatch  time.Duration // how long Start watches a new node for an early exit
 	launcher    string        // the program run with LaunchVerb
-	log         *slog.Logger
-	now         func() time.Time
+
+	scanMu    sync.Mutex // guards the cached process table of findNode
+	scanned   []nodeProc
+	scannedAt time.Time
+	log       *slog.Logger
+	now       func() time.Time
 }
 
 var _ units.Manager = (*Manager)(nil)
@@ -252,6 +257,7 @@ func (m *Manager) spawn(ctx context.Context, n gen.Node) error {
 		return fmt.Errorf("start node %d: %s: %w", n.ID, strings.Join(args, " "), err)
 	}
 	pid := cmd.Process.Pid
+	m.forgetScan()
 	// Reap the child so a long-lived caller keeps no zombies. When wnm exits first, the node is
 	// reparented to init, which reaps it.
 	exited := make(chan struct{})
@@ -443,6 +449,7 @@ func (m *Manager) StopStrays(ctx context.Context, keep func(rootDir string) bool
 
 // terminate ends the process rec names, which inspect has found to be the node's.
 func (m *Manager) terminate(ctx context.Context, n gen.Node, rec pidRecord) error {
+	defer m.forgetScan()
 	if err := signalTerm(rec.PID); err != nil {
 		if isNoProcess(err) {
 			return nil

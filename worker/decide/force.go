@@ -74,9 +74,10 @@ func Outdated(version, latest string) bool {
 	return ok && v.compare(l) < 0
 }
 
-// FreeIDs returns the k lowest ids ≥ 1 that no node holds: the ids new nodes
-// get (gap filling, as upstream does).
-func FreeIDs(nodes []Node, k int) []int {
-	d := decider{all: nodes}
+// FreeIDs returns the k lowest ids above above that no node holds and that
+// are not reserved: the ids new nodes get (gap filling, as upstream does, kept
+// clear of nodes outside the table).
+func FreeIDs(nodes []Node, above int, reserved []int, k int) []int {
+	d := decider{all: nodes, above: above, reserved: reserved}
 	return d.freeIDs(k)
 }

@@ -484,6 +484,26 @@ func TestNext(t *testing.T) {
 			},
 		},
 		{
+			name: "growth/added ids go above ids held outside the table",
+			in: with(input(node(2, running), node(4, running)), nodeCap(10), limits(1, 3, 1, 3),
+				func(in *decide.Input) { in.Above = 13 }),
+			want: []decide.Action{
+				add(14, "add new node (1/3)"),
+				add(15, "add new node (2/3)"),
+				add(16, "add new node (3/3)"),
+			},
+		},
+		{
+			name: "growth/added ids skip ids whose ports are held",
+			in: with(input(node(2, running)), nodeCap(10), limits(1, 3, 1, 3),
+				func(in *decide.Input) { in.Reserved = []int{1, 3, 4} }),
+			want: []decide.Action{
+				add(5, "add new node (1/3)"),
+				add(6, "add new node (2/3)"),
+				add(7, "add new node (3/3)"),
+			},
+		},
+		{
 			name: "growth/added ids skip DISABLED nodes and unused high ids",
 			in: with(input(node(1, disabled), node(2, running), node(1000, running)),
 				nodeCap(10), limits(1, 2, 1, 2)),
