@@ -81,6 +81,19 @@ func (c *cycle) scanNodes() ([]gen.Adopted, error) {
 	return nil, nil
 }
 
+// hasDefinitions reports whether the node manager keeps a definition per node (a unit or plist).
+func (c *cycle) hasDefinitions() bool {
+	m := c.scanner
+	if m == nil {
+		m = c.Manager
+	}
+	switch m.(type) {
+	case *systemd.Manager, *launchd.Manager:
+		return true
+	}
+	return false
+}
+
 var nodeDir = regexp.MustCompile(`^antnode(\d{1,6})$`)
 
 // scanAdoption finds the node definitions without a row and decides, without writing, which are
@@ -146,9 +159,10 @@ func (c *cycle) scanAdoption() Adoption {
 		portOwner[a.Port], portOwner[a.MetricsPort] = a.ID, a.ID
 		ad.Adopt = append(ad.Adopt, c.adoptedRow(a))
 	}
-	// Node directories without a row hold an identity (a secret key) that a new node must not
-	// take over.
-	if ents, err := os.ReadDir(c.Config.NodeStorage); err == nil {
+	// Under a service manager, a node directory with neither row nor unit holds an identity (a
+	// secret key) that a new node must not take over. (The setsid manager's nodes are their
+	// directories; a stray one is reconciled as wnm's own, on its id.)
+	if ents, err := os.ReadDir(c.Config.NodeStorage); err == nil && c.hasDefinitions() {
 		for _, e := range ents {
 			m := nodeDir.FindStringSubmatch(e.Name())
 			if m == nil || !e.IsDir() {

@@ -236,11 +236,21 @@ func persistChanges(ctx context.Context, o Options) error {
 	if o.Config.DryRun {
 		return nil
 	}
-	names := make([]string, len(o.Changes))
-	for i, c := range o.Changes {
-		names[i] = c.Name
+	// The whole resolved configuration is written, not only the changed columns: callers (and
+	// tests) may pass a change to have the row brought in line with the settings of this run.
+	// ApplyConfig keeps a NULL column NULL while its setting is empty.
+	err := o.Store.Write(ctx, func(w *store.Writer) error {
+		m, err := w.Machine()
+		if err != nil {
+			return err
+		}
+		ApplyConfig(&m, o.Config)
+		return w.UpdateMachine(m)
+	})
+	if err != nil {
+		return fmt.Errorf("save settings: %w", err)
 	}
-	return SaveSettings(ctx, o.Store, o.Config, names)
+	return nil
 }
 
 type cycle struct {
