@@ -37,23 +37,12 @@ func (c *cycle) keepAddsOffHeldPorts(ctx context.Context, in decide.Input, plan 
 	if !adds {
 		return plan
 	}
-	heldPorts := c.HeldPorts
-	if heldPorts == nil {
-		heldPorts = HeldPorts
-	}
-	held, err := heldPorts(ctx)
+	heldIDs, err := c.heldIDs(ctx)
 	if err != nil {
 		c.Logger.Warn("cannot read the ports in use; new nodes may meet a held port", "err", err)
 		return plan
 	}
-	reserved := slices.Clone(in.Reserved)
-	for p := range held {
-		for _, base := range []int{c.Config.PortStart, c.Config.MetricsPortStart} {
-			if id := p - base*1000; id > 0 && id < 1000 {
-				reserved = append(reserved, id)
-			}
-		}
-	}
+	reserved := append(slices.Clone(in.Reserved), heldIDs...)
 	clash := false
 	for _, a := range plan.Actions {
 		clash = clash || a.Kind == decide.Add && slices.Contains(reserved, a.Node)
@@ -65,4 +54,25 @@ func (c *cycle) keepAddsOffHeldPorts(ctx context.Context, in decide.Input, plan 
 	in.Reserved = slices.Compact(reserved)
 	c.Logger.Info("new node ids skip ports already in use", "reserved", in.Reserved)
 	return decide.Next(in)
+}
+
+// heldIDs returns the node ids whose node or metrics port a process already holds.
+func (c *cycle) heldIDs(ctx context.Context) ([]int, error) {
+	heldPorts := c.HeldPorts
+	if heldPorts == nil {
+		heldPorts = HeldPorts
+	}
+	held, err := heldPorts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int
+	for p := range held {
+		for _, base := range []int{c.Config.PortStart, c.Config.MetricsPortStart} {
+			if id := p - base*1000; id > 0 && id < 1000 {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, nil
 }

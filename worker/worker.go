@@ -36,6 +36,8 @@ type Options struct {
 	Now func() time.Time
 	// Rand picks wallets for new nodes; nil seeds one from the clock.
 	Rand *rand.Rand
+	// Show logs, at INFO, what wnm-python's -v and --show_* flags log.
+	Show Show
 	// HeldPorts reads the ports processes hold; nil means [HeldPorts].
 	HeldPorts func(context.Context) (map[int]bool, error)
 	// Survey reads the world; nil means survey.Survey. Tests wrap it to pin the host figures
@@ -75,6 +77,38 @@ func (o *Options) defaultLogger() {
 	}
 }
 
+// Show selects what a cycle logs at INFO besides its summary: the machine's settings row, the
+// host and node counts it measured, and the decision's features and reasons (wnm-python's
+// --show_machine_config, --show_machine_metrics and --show_decisions; -v is all three).
+type Show struct {
+	MachineConfig, MachineMetrics, Decisions bool
+}
+
+// show logs what o.Show asks for.
+func (c *cycle) show(obs survey.Observation, plan decide.Plan) {
+	if c.Show.MachineConfig {
+		f := Fields{}
+		for _, col := range c.machine.Row() {
+			f = append(f, Field{col.Name, col.Value})
+		}
+		if b, err := json.Marshal(f); err == nil {
+			c.Logger.Info("machine config", "machine", string(b))
+		}
+	}
+	if c.Show.MachineMetrics {
+		host, _ := json.Marshal(obs.Host)
+		c.Logger.Info("machine metrics", "host", string(host), "counts", plan.Counts.String(), "latest", obs.LatestVersion)
+	}
+	if c.Show.Decisions {
+		features, _ := json.Marshal(plan.Features)
+		var why []string
+		for _, s := range plan.NotTaken {
+			why = append(why, s.Reason)
+		}
+		c.Logger.Info("decisions", "features", string(features), "not_taken", why)
+	}
+}
+
 // State keys in the store's wnm_state table.
 const (
 	stateCounters = "host_counters"
@@ -104,6 +138,7 @@ func InstalledVersions(ctx context.Context, st *store.Store) map[string]string {
 
 // Result is what one cycle did, as the cycle table records it.
 type Result struct {
+	Forced  string // the operator's forced action, "" for a cycle
 	Plan    decide.Plan
 	Results []ActionResult
 	Obs     survey.Observation
@@ -258,6 +293,7 @@ func (c *cycle) run(stop context.Context) (*Result, error) {
 	in := c.input(obs)
 	plan := c.keepAddsOffHeldPorts(ctx, in, decide.Next(in))
 	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
+	c.show(obs, plan)
 
 	res := &Result{Plan: plan, Obs: obs}
 	if c.Config.DryRun {
@@ -304,6 +340,9 @@ func (c *cycle) run(stop context.Context) (*Result, error) {
 	defer cancel()
 	if err := c.recordCycle(rctx, res, changed, c.versions); err != nil {
 		return nil, errors.Join(err, interrupted)
+	}
+	if err := c.writeProm(rctx, res); err != nil {
+		c.Logger.Warn("cannot write the Prometheus textfile", "textfile_dir", c.Config.TextfileDir, "err", err)
 	}
 	c.keepReserve()
 	c.summary(res)
@@ -444,10 +483,14 @@ func (c *cycle) summary(r *Result) {
 	for _, a := range r.Plan.Actions {
 		kinds = append(kinds, a.Kind.String())
 	}
+	notTaken := make([]string, 0, len(r.Plan.NotTaken))
+	for _, s := range r.Plan.NotTaken {
+		notTaken = append(notTaken, s.Reason)
+	}
 	wchar, wb := selfIO()
 	c.Logger.Info("cycle",
 		"nodes", r.Plan.Counts.Total, "running", r.Plan.Counts.Running, "stopped", r.Plan.Counts.Stopped,
-		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason,
+		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason, "not_taken", notTaken,
 		"cpu", r.Obs.Host.CPUPercent, "mem", r.Obs.Host.MemPercent, "disk", r.Obs.Host.DiskPercent,
 		"load1", r.Obs.Host.Load1, "latest", r.Obs.LatestVersion,
 		"duration_seconds", survey.Seconds(c.Now().Sub(c.start)), "survey_seconds", survey.Seconds(r.Obs.Took),

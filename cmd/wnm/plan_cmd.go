@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/decide"
@@ -15,12 +16,16 @@ import (
 )
 
 type planCmd struct {
-	Snapshot string `name:"snapshot" placeholder:"FILE" type:"existingfile" help:"Plan from this survey snapshot (wnm survey --json) instead of a live survey"`
+	Snapshot string `name:"snapshot" placeholder:"FILE" type:"existingfile" help:"Plan from this survey snapshot (wnm survey --json) instead of a live survey, at the snapshot's own time"`
+	Now      string `name:"now" placeholder:"TIME" help:"Plan as if it were this time (RFC 3339, e.g. 2026-12-02T12:41:07Z)"`
 }
 
 func (planCmd) Help() string {
 	return "Surveys the host and nodes (or reads --snapshot) and prints the plan the next cycle would follow, " +
-		"with every action's reason. It takes no lock and changes nothing: no database write, no node touched."
+		"with every action's reason and, under \"not taken\", every decision it did not take with the measured " +
+		"figure beside its threshold or the limit in use and by which node. A snapshot is planned at its own " +
+		"time, or at --now, so a recorded situation replays exactly. It takes no lock and changes nothing: no " +
+		"database write, no node touched."
 }
 
 // Run prints the plan.
@@ -40,10 +45,22 @@ func (p planCmd) Run(s *session) error {
 		if err := json.Unmarshal(b, &obs); err != nil {
 			return fmt.Errorf("snapshot %s: %w", p.Snapshot, err)
 		}
+		if at := obs.Started; !at.IsZero() {
+			o.Now = func() time.Time { return at }
+		} else if p.Now == "" {
+			s.logger().Warn("the snapshot has no started time: planning at the current time (give --now to replay it exactly)", "snapshot", p.Snapshot)
+		}
 		// The snapshot is the world the plan is made for: no live socket table either.
 		o.HeldPorts = func(context.Context) (map[int]bool, error) { return nil, nil }
 	} else if obs, err = worker.Observe(ctx, o); err != nil {
 		return err
+	}
+	if p.Now != "" {
+		at, err := time.Parse(time.RFC3339, p.Now)
+		if err != nil {
+			return usageErr{fmt.Errorf("--now %q: want an RFC 3339 time such as 2026-12-02T12:41:07Z", p.Now)}
+		}
+		o.Now = func() time.Time { return at }
 	}
 	ad, plan, err := worker.Preview(ctx, o, obs)
 	if err != nil {

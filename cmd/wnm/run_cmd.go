@@ -86,6 +86,7 @@ func (runCmd) Run(s *session) error {
 		Changes:  changes,
 		Platform: st.plat,
 		Logger:   s.logger(),
+		Show:     s.show(),
 	})
 	return err
 }

@@ -19,6 +19,8 @@ type session struct {
 	env *env
 	cli *cli
 	log *slog.Logger
+	// logResult logs a forced action's result instead of printing it (when a report follows).
+	logResult bool
 }
 
 // platform returns the platform with mode m.

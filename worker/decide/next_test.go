@@ -436,13 +436,14 @@ func TestNext(t *testing.T) {
 			name: "upgrade/fix-8 an empty Latest never upgrades",
 			in: with(input(node(1, running, ver("0.4.9"))),
 				func(in *decide.Input) { in.Latest = "" }),
-			want: []decide.Action{{Kind: decide.Add, Node: 2, Reason: "add new node (1/1)", Priority: 40}},
+			// Nor adds: a new node would have no binary to run, and act would refuse it.
+			want: []decide.Action{{Kind: decide.Survey, Reason: "idle monitoring"}},
 		},
 		{
 			name: "upgrade/fix-8 a garbage Latest never upgrades",
 			in: with(input(node(1, running, ver("0.4.9"))),
 				func(in *decide.Input) { in.Latest = "latest" }),
-			want: []decide.Action{{Kind: decide.Add, Node: 2, Reason: "add new node (1/1)", Priority: 40, Version: "latest"}},
+			want: []decide.Action{{Kind: decide.Survey, Reason: "idle monitoring"}},
 		},
 		{
 			name: "upgrade/zero upgrade capacity falls through to idle, not growth",
