@@ -118,7 +118,7 @@ type scheduleTimer struct {
 }
 
 // ScheduleService renders wnm.service (wnm.service.tmpl): a Type=oneshot unit that runs
-// `<Binary> run` once, with SuccessExitStatus=75 (another cycle holds the lock),
+// `<Binary> run` once, with SuccessExitStatus=75 (another cycle holds the lock) 130 143 (stopped by a signal),
 // TimeoutStartSec=55s and KillMode=process, so that nodes a cycle starts with setsid outlive it.
 // With a Database it is skipped (ConditionPathExists=) until that file exists.
 // The system unit (ModeSudo) also runs as User=root, reads [ScheduleEnvironmentFile] and carries

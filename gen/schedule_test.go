@@ -91,7 +91,7 @@ func TestScheduleServiceReadsBack(t *testing.T) {
 			}
 			want := map[string]string{
 				"Service.Type":              "oneshot",
-				"Service.SuccessExitStatus": "75",
+				"Service.SuccessExitStatus": "75 130 143",
 				"Service.TimeoutStartSec":   "55s",
 				"Service.KillMode":          "process",
 			}
