@@ -33,7 +33,7 @@ func isUserName(u string) bool {
 	}
 	for i := 0; i < len(u); i++ {
 		c := u[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		if ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'; !ok {
 			return false
 		}
 	}

@@ -352,7 +352,7 @@ func TestFleetGrowsToCapWithinLimits(t *testing.T) {
 		t.Fatalf("cycle inside delay_start = %s, want survey (%s)", got, f.statuses())
 	}
 	for step := 0; step < 10 && f.last.Plan.Counts.Running < 3; step++ {
-		r = f.cycle(31*time.Second, nil)
+		f.cycle(31*time.Second, nil) // f.last keeps the result
 		restarting := 0
 		for _, n := range f.nodes() {
 			if n.Status == store.StatusRestarting {

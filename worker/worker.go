@@ -313,7 +313,7 @@ func (c *cycle) run(stop context.Context) (*Result, error) {
 	var interrupted error
 	for i, a := range plan.Actions {
 		if stop.Err() != nil {
-			interrupted = fmt.Errorf("%w after %d of %d actions (%v); the cycle is recorded",
+			interrupted = fmt.Errorf("%w after %d of %d actions (%w); the cycle is recorded",
 				ErrInterrupted, i, len(plan.Actions), context.Cause(stop))
 			c.Logger.Warn("interrupted: no further action starts", "done", i, "skipped", len(plan.Actions)-i, "cause", context.Cause(stop))
 			break
@@ -326,7 +326,7 @@ func (c *cycle) run(stop context.Context) (*Result, error) {
 				case <-time.After(delay):
 				}
 				if stop.Err() != nil {
-					interrupted = fmt.Errorf("%w after %d of %d actions (%v); the cycle is recorded",
+					interrupted = fmt.Errorf("%w after %d of %d actions (%w); the cycle is recorded",
 						ErrInterrupted, i, len(plan.Actions), context.Cause(stop))
 					c.Logger.Warn("interrupted: no further action starts", "done", i, "skipped", len(plan.Actions)-i, "cause", context.Cause(stop))
 					break

@@ -130,7 +130,7 @@ func (s *session) load(ctx context.Context, acc access) (*state, error) {
 	}
 	out := &state{plat: p, resolved: r}
 	open := store.Open
-	if acc == readOnly || (acc == readOnlyIfDryRun && r.Config.DryRun) {
+	if acc == readOnly || (acc == readOnlyIfDryRun && r.DryRun) {
 		open = func(ctx context.Context, path string, _ ...store.Option) (*store.Store, error) {
 			return store.OpenReadOnly(ctx, path)
 		}

@@ -194,21 +194,6 @@ func readPIDFile(path string) (pidRecord, error) {
 	return parsePIDFile(b)
 }
 
-// runsNode reports whether argv is the command line of the node whose root dir is root: it passes
-// --root-dir root (as one argument or two). The launcher's command line carries the node's, so a
-// node counts from the moment it is forked. A `--version` probe of the node's binary does not.
-func runsNode(argv []string, root string) bool {
-	for i, a := range argv {
-		if a == "--root-dir" && i+1 < len(argv) && filepath.Clean(argv[i+1]) == root {
-			return true
-		}
-		if v, ok := strings.CutPrefix(a, "--root-dir="); ok && filepath.Clean(v) == root {
-			return true
-		}
-	}
-	return false
-}
-
 // rootDirOf returns the --root-dir argv passes, if any.
 func rootDirOf(argv []string) (string, bool) {
 	for i, a := range argv {

@@ -472,7 +472,6 @@ func (m *Manager) Discover(_ context.Context) ([]int, error) {
 	return slices.Compact(ids), nil
 }
 
-// unitID returns the node id in a unit file name.
 // UnitID returns the node id of a node unit's file name: antnode0007.service and anm's older
 // antnode007.service are node 7.
 func UnitID(name string) (int, bool) { return unitID(name) }

@@ -194,7 +194,7 @@ func validKey(k string) bool {
 		return false
 	}
 	for i, r := range k {
-		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+		if ok := r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9'; !ok {
 			return false
 		}
 	}
@@ -223,7 +223,8 @@ func Read(root string) (*Takeover, error) {
 	for _, f := range []string{FileSystem, FileConfig, FileOverride} {
 		// Sourced in this order by anms.sh: the override wins.
 		err := readVars(path(root, f), f, vars)
-		if err != nil && !(errors.Is(err, fs.ErrNotExist) && f != FileConfig) {
+		optionalMissing := errors.Is(err, fs.ErrNotExist) && f != FileConfig
+		if err != nil && !optionalMissing {
 			return nil, fmt.Errorf("read anm's %s: %w", f, err)
 		}
 	}

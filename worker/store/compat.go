@@ -119,9 +119,6 @@ type schemaInfo struct {
 	revision    string                     // alembic_version, or Unversioned
 }
 
-// empty reports whether the file holds no table at all (a new file).
-func (si schemaInfo) empty() bool { return len(si.tables) == 0 }
-
 // upstream reports whether the file is a wnm-python database that wnm has not
 // adopted yet.
 func (si schemaInfo) upstream() bool { return si.userVersion == 0 && si.tables["machine"] }
