@@ -58,7 +58,7 @@ for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do
 	echo "   $target ok ($(elapsed))"
 done
 
-mapfile -t pkgs < <(go list ./...)
+mapfile -t pkgs < <(go list ${WNM_TEST_PACKAGES:-./...}) # WNM_TEST_PACKAGES: a narrower list of patterns
 # pass NAME FLAGS...: go test each package in turn, one line each as it ends. Each package's
 # output is in $work/logs/NAME/<package>.log; a failure's tail is printed at once.
 declare -A passed failed notests
