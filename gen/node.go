@@ -28,6 +28,9 @@ type Node struct {
 	NoUPnP         bool   // --no-upnp
 	Env            [][2]string
 	User           string // system mode: the account the node runs as
+	// Unit is the node's systemd unit file name when it is not wnm's antnodeNNNN.service: an
+	// adopted anm unit keeps the name it has on disk (antnode013.service). Empty means wnm's.
+	Unit string
 }
 
 // Name returns the node's name, antnode plus the id padded to four digits (antnode0001), as anm and

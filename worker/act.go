@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
@@ -47,6 +48,12 @@ func (c *cycle) act(ctx context.Context, a decide.Action, obs survey.Observation
 		err = c.upgrade(ctx, a.Node, a.Version)
 	case decide.Add:
 		err = c.add(ctx, a.Node, a.Version)
+	case decide.Restart:
+		err = c.restartNow(ctx, a.Node)
+	case decide.Disable:
+		err = c.disable(ctx, a.Node)
+	case decide.Enable:
+		err = c.enable(ctx, a.Node)
 	default:
 		err = fmt.Errorf("unknown action %v", a.Kind)
 	}
@@ -75,6 +82,9 @@ func (c *cycle) spec(n store.Node) gen.Node {
 		BootstrapCache: c.Platform.Dirs().BootstrapCache,
 		Port:           n.Port, MetricsPort: n.MetricsPort, Host: n.Host, Wallet: n.Wallet,
 		NoUPnP: c.Config.NoUPnP, Env: env,
+	}
+	if strings.HasSuffix(n.Service, ".service") && n.Service != gen.UnitName(n.ID) {
+		s.Unit = n.Service // an adopted unit keeps its name on disk
 	}
 	if c.Platform.Mode == config.ModeSudo {
 		s.User = n.User
@@ -213,6 +223,48 @@ func (c *cycle) restart(ctx context.Context, id int, version string) error {
 		return errors.Join(err, c.settle(ctx, n, store.StatusStopped))
 	}
 	return c.settle(ctx, n, store.StatusRestarting)
+}
+
+// restartNow stops a node and starts it again, as an operator asked.
+func (c *cycle) restartNow(ctx context.Context, id int) error {
+	n, err := c.intent(ctx, id, "restart")
+	if err != nil {
+		return err
+	}
+	if err := c.Manager.Stop(ctx, c.spec(n)); err != nil {
+		return fmt.Errorf("restart node %d: stop: %w", id, err)
+	}
+	if err := c.launch(ctx, n); err != nil {
+		return errors.Join(err, c.settle(ctx, n, store.StatusStopped))
+	}
+	return c.settle(ctx, n, store.StatusRestarting)
+}
+
+// disable stops a node (if it runs), closes its port and records it DISABLED.
+func (c *cycle) disable(ctx context.Context, id int) error {
+	n, err := c.intent(ctx, id, "disable")
+	if err != nil {
+		return err
+	}
+	if err := c.Manager.Stop(ctx, c.spec(n)); err != nil {
+		return fmt.Errorf("disable node %d: stop: %w", id, err)
+	}
+	if err := c.Firewall.Close(ctx, n.Port); err != nil {
+		c.Logger.Warn("close firewall port", "node", id, "port", n.Port, "err", err)
+	}
+	return c.settle(ctx, n, store.StatusDisabled)
+}
+
+// enable records a DISABLED node STOPPED, so that cycles manage it again. It touches no process.
+func (c *cycle) enable(ctx context.Context, id int) error {
+	n, ok := c.nodes[id]
+	if !ok {
+		return fmt.Errorf("enable node %d: %w", id, store.ErrNoNode)
+	}
+	if n.Status != store.StatusDisabled {
+		return fmt.Errorf("enable node %d: it is %s, not DISABLED", id, n.Status)
+	}
+	return c.settle(ctx, n, store.StatusStopped)
 }
 
 // launch opens the node's port and starts it.
@@ -360,6 +412,8 @@ func (c *cycle) reconcile(ctx context.Context) {
 			err = errors.Join(c.deleteFiles(s), c.deleteRow(ctx, n.ID))
 		case "remove":
 			err = c.remove(ctx, n.ID, true)
+		case "disable": // an operator asked for it: finish it
+			err = c.disable(ctx, n.ID)
 		case "stop":
 			// Finish it: Stop is idempotent and also clears a pid file the killed stop left.
 			if err = c.Manager.Stop(ctx, s); err == nil {

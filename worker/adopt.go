@@ -2,9 +2,15 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units/launchd"
@@ -12,10 +18,61 @@ import (
 	"github.com/wnm-project/wnm/worker/store"
 )
 
+// Adoption is what a cycle does with node definitions (systemd units, launchd plists) that have no
+// row: the ones it adopts, the ones it refuses and why, and the ids that new nodes must stay clear
+// of because something outside the table holds them.
+type Adoption struct {
+	Adopt   []store.Node `json:"adopt,omitempty"`
+	Refused []Refusal    `json:"refused,omitempty"`
+	// Above is the highest id held by a unit, plist or node directory without a row; new nodes
+	// are numbered above it.
+	Above int `json:"above,omitempty"`
+	// Reserved are ids whose node or metrics port a refused definition holds.
+	Reserved []int `json:"reserved,omitempty"`
+}
+
+// MarshalJSON renders the adopted rows by what identifies them: id, service, ports, wallet,
+// user, binary and dirs.
+func (a Adoption) MarshalJSON() ([]byte, error) {
+	type node struct {
+		ID          int    `json:"id"`
+		Service     string `json:"service"`
+		Port        int    `json:"port"`
+		MetricsPort int    `json:"metrics_port"`
+		Wallet      string `json:"wallet"`
+		User        string `json:"user"`
+		Binary      string `json:"binary"`
+		RootDir     string `json:"root_dir"`
+		LogDir      string `json:"log_dir,omitempty"`
+		Age         int64  `json:"age"`
+	}
+	out := struct {
+		Adopt    []node    `json:"adopt,omitempty"`
+		Refused  []Refusal `json:"refused,omitempty"`
+		Above    int       `json:"above,omitempty"`
+		Reserved []int     `json:"reserved,omitempty"`
+	}{Refused: a.Refused, Above: a.Above, Reserved: a.Reserved}
+	for _, n := range a.Adopt {
+		out.Adopt = append(out.Adopt, node{n.ID, n.Service, n.Port, n.MetricsPort, n.Wallet, n.User, n.Binary, n.RootDir, n.LogDir, n.Age})
+	}
+	return json.Marshal(out)
+}
+
+// Refusal is a node definition a cycle leaves alone, with the reason.
+type Refusal struct {
+	Service string `json:"service"`
+	Node    int    `json:"node,omitempty"`
+	Reason  string `json:"reason"`
+}
+
 // scanNodes returns the node definitions the service manager holds: systemd units or launchd
 // plists. The setsid manager has none (its nodes are found by their directories).
 func (c *cycle) scanNodes() ([]gen.Adopted, error) {
-	switch m := c.Manager.(type) {
+	m := c.scanner
+	if m == nil {
+		m = c.Manager
+	}
+	switch m := m.(type) {
 	case *systemd.Manager:
 		return systemd.ScanUnits(m.UnitDir())
 	case *launchd.Manager:
@@ -24,31 +81,127 @@ func (c *cycle) scanNodes() ([]gen.Adopted, error) {
 	return nil, nil
 }
 
-// adopt records node units that wnm has no row for, so an anm or wnm-python machine is taken over
-// without losing a node. Only definitions named as wnm names them (antnodeNNNN.service,
-// com.autonomi.antnode-N.plist) are adopted; others, and any whose command line cannot be parsed,
-// are reported and left untouched. The survey that follows finds their state.
-func (c *cycle) adopt(ctx context.Context) {
+// hasDefinitions reports whether the node manager keeps a definition per node (a unit or plist).
+func (c *cycle) hasDefinitions() bool {
+	m := c.scanner
+	if m == nil {
+		m = c.Manager
+	}
+	switch m.(type) {
+	case *systemd.Manager, *launchd.Manager:
+		return true
+	}
+	return false
+}
+
+var nodeDir = regexp.MustCompile(`^antnode(\d{1,6})$`)
+
+// scanAdoption finds the node definitions without a row and decides, without writing, which are
+// adopted. A definition is refused when another definition claims the same id, when a row already
+// has its id under another name, when its ports belong to another node, or when it cannot be
+// parsed. systemd units are adopted under the name they have on disk, anm's three-digit
+// antnode013.service included; launchd plists only under wnm's names.
+func (c *cycle) scanAdoption() Adoption {
+	var ad Adoption
 	found, err := c.scanNodes()
 	if err != nil {
-		c.Logger.Warn("node definitions wnm cannot read are left alone", "err", err)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			ad.Refused = append(ad.Refused, Refusal{Service: definitionName(line), Reason: line})
+		}
 	}
-	var rows []store.Node
+	perID := map[int]int{}
 	for _, a := range found {
-		if _, ok := c.nodes[a.ID]; ok {
-			continue
-		}
-		if a.Service != gen.UnitName(a.ID) && a.Service != gen.PlistName(a.ID) {
-			c.Logger.Warn("node definition not named as wnm names nodes; left alone", "service", a.Service, "node", a.ID)
-			continue
-		}
-		rows = append(rows, c.adoptedRow(a))
+		perID[a.ID]++
 	}
-	if len(rows) == 0 {
+	portOwner := map[int]int{}
+	for _, n := range c.nodes {
+		portOwner[n.Port], portOwner[n.MetricsPort] = n.ID, n.ID
+	}
+	for _, a := range found {
+		if a.ID > ad.Above {
+			if _, ok := c.nodes[a.ID]; !ok {
+				ad.Above = a.ID
+			}
+		}
+	}
+	refuse := func(a gen.Adopted, why string) {
+		ad.Refused = append(ad.Refused, Refusal{Service: a.Service, Node: a.ID, Reason: why})
+		for _, p := range []struct{ port, base int }{{a.Port, c.Config.PortStart}, {a.MetricsPort, c.Config.MetricsPortStart}} {
+			if id := p.port - p.base*1000; id > 0 && id < 1000 {
+				ad.Reserved = append(ad.Reserved, id)
+			}
+		}
+	}
+	for _, a := range found {
+		if row, ok := c.nodes[a.ID]; ok {
+			if row.Service != a.Service {
+				refuse(a, fmt.Sprintf("node %d is already %s", a.ID, row.Service))
+			}
+			continue
+		}
+		_, isUnit := systemd.UnitID(a.Service)
+		switch {
+		case perID[a.ID] > 1:
+			refuse(a, fmt.Sprintf("another definition also claims node %d", a.ID))
+			continue
+		case !isUnit && a.Service != gen.PlistName(a.ID):
+			refuse(a, "not named as wnm names nodes ("+gen.PlistName(a.ID)+")")
+			continue
+		}
+		if id, ok := portOwner[a.Port]; ok {
+			refuse(a, fmt.Sprintf("its port %d belongs to node %d", a.Port, id))
+			continue
+		}
+		if id, ok := portOwner[a.MetricsPort]; ok {
+			refuse(a, fmt.Sprintf("its metrics port %d belongs to node %d", a.MetricsPort, id))
+			continue
+		}
+		portOwner[a.Port], portOwner[a.MetricsPort] = a.ID, a.ID
+		ad.Adopt = append(ad.Adopt, c.adoptedRow(a))
+	}
+	// Under a service manager, a node directory with neither row nor unit holds an identity (a
+	// secret key) that a new node must not take over. (The setsid manager's nodes are their
+	// directories; a stray one is reconciled as wnm's own, on its id.)
+	if ents, err := os.ReadDir(c.Config.NodeStorage); err == nil && c.hasDefinitions() {
+		for _, e := range ents {
+			m := nodeDir.FindStringSubmatch(e.Name())
+			if m == nil || !e.IsDir() {
+				continue
+			}
+			id, _ := strconv.Atoi(m[1])
+			if _, ok := c.nodes[id]; !ok && id > ad.Above && !slices.ContainsFunc(ad.Adopt, func(n store.Node) bool { return n.ID == id }) {
+				ad.Above = id
+			}
+		}
+	}
+	slices.Sort(ad.Reserved)
+	ad.Reserved = slices.Compact(ad.Reserved)
+	return ad
+}
+
+// definitionName picks the file name out of a scan error ("unit antnode0009.service: …").
+func definitionName(line string) string {
+	for _, f := range strings.Fields(line) {
+		f = strings.TrimSuffix(strings.Trim(f, `"`), ":")
+		if strings.HasSuffix(f, ".service") || strings.HasSuffix(f, ".plist") {
+			return filepath.Base(f)
+		}
+	}
+	return ""
+}
+
+// adopt records the node definitions scanAdoption accepted, so an anm or wnm-python machine is
+// taken over without losing a node, and reports the refused ones, which are left untouched. The
+// survey that follows finds the adopted nodes' state; none is restarted.
+func (c *cycle) adopt(ctx context.Context, ad Adoption) {
+	for _, r := range ad.Refused {
+		c.Logger.Warn("node definition left alone", "service", r.Service, "node", r.Node, "reason", r.Reason)
+	}
+	if len(ad.Adopt) == 0 {
 		return
 	}
-	err = c.write(ctx, func(w *store.Writer) error {
-		for _, n := range rows {
+	err := c.write(ctx, func(w *store.Writer) error {
+		for _, n := range ad.Adopt {
 			if err := w.InsertNode(n); err != nil {
 				return err
 			}
@@ -59,7 +212,7 @@ func (c *cycle) adopt(ctx context.Context) {
 		c.Logger.Error("adopting nodes", "err", err)
 		return
 	}
-	for _, n := range rows {
+	for _, n := range ad.Adopt {
 		c.nodes[n.ID] = n
 		c.Logger.Info("adopted node", "node", n.ID, "service", n.Service, "port", n.Port, "metrics_port", n.MetricsPort, "root_dir", n.RootDir)
 	}
@@ -68,7 +221,14 @@ func (c *cycle) adopt(ctx context.Context) {
 // adoptedRow is the node row for a definition found on the machine. Its age is its secret-key's
 // mtime, as wnm-python takes it, or now.
 func (c *cycle) adoptedRow(a gen.Adopted) store.Node {
-	now := c.Now()
+	return AdoptedRow(a, c.Now(), c.Config.ProcessManager, c.Config.Host)
+}
+
+// AdoptedRow is the node row for a node definition another tool wrote: its unit or plist name,
+// binary, user, root and log dirs, ports, wallet, network and environment as written, status
+// STOPPED until the survey sees it (a running node is not restarted), and its age from the
+// secret-key's mtime (now when there is none).
+func AdoptedRow(a gen.Adopted, now time.Time, manager, host string) store.Node {
 	age := now.Unix()
 	if fi, err := os.Stat(filepath.Join(a.RootDir, "secret-key")); err == nil {
 		age = fi.ModTime().Unix()
@@ -81,18 +241,15 @@ func (c *cycle) adoptedRow(a gen.Adopted) store.Node {
 	if owner == "" {
 		owner = nodeAccount
 	}
-	var env string
-	for i, kv := range a.Env {
-		if i > 0 {
-			env += " "
-		}
-		env += kv[0] + "=" + kv[1]
+	var env []string
+	for _, kv := range a.Env {
+		env = append(env, kv[0]+"="+kv[1])
 	}
 	return store.Node{
-		ID: a.ID, MachineID: 1, ManagerType: c.Config.ProcessManager, NodeName: fmt.Sprintf("%04d", a.ID),
+		ID: a.ID, MachineID: 1, ManagerType: manager, NodeName: fmt.Sprintf("%04d", a.ID),
 		Service: a.Service, User: owner, Binary: a.Binary, RootDir: a.RootDir, LogDir: a.LogDir,
 		Port: a.Port, MetricsPort: a.MetricsPort, RPCPort: 0, Network: network, Wallet: a.Wallet,
-		Status: store.StatusStopped, Timestamp: now.Unix(), Age: age, Host: c.Config.Host,
-		Method: c.Config.ProcessManager, Layout: "1", Environment: env, Rewards: "0",
+		Status: store.StatusStopped, Timestamp: now.Unix(), Age: age, Host: host,
+		Method: manager, Layout: "1", Environment: strings.Join(env, " "), Rewards: "0",
 	}
 }

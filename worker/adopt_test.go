@@ -2,10 +2,12 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,10 +52,14 @@ func TestAdoptAnmUnits(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chtimes(filepath.Join(services, "antnode0002", "secret-key"), keyTime, keyTime)
-	// A three-digit unit from anm's 2024 era is not wnm's naming, and a broken unit is reported: both are left alone.
+	// A three-digit unit from anm's 2024 era is adopted under its own name; a broken unit is
+	// reported and left alone; two units claiming node 13 are both refused.
 	os.WriteFile(filepath.Join(unitDir, "antnode007.service"), []byte(strings.NewReplacer("%[1]s", "007", "%[2]s", services, "%[3]s", "007", "%[4]s", testAddr).Replace(anmUnit)), 0o644)
 	broken := []byte("[Service]\nExecStart=/bin/true --what\n")
 	os.WriteFile(filepath.Join(unitDir, "antnode0009.service"), broken, 0o644)
+	for _, name := range []string{"013", "0013"} {
+		os.WriteFile(filepath.Join(unitDir, "antnode"+name+".service"), []byte(strings.NewReplacer("%[1]s", name, "%[2]s", services, "%[3]s", "013", "%[4]s", testAddr).Replace(anmUnit)), 0o644)
+	}
 
 	plat := config.Platform{OS: "linux", Mode: config.ModeSudo, Home: dir, CPUCount: 2}
 	cfg := config.Defaults(plat)
@@ -77,7 +83,18 @@ func TestAdoptAnmUnits(t *testing.T) {
 	if err := c.load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c.adopt(context.Background())
+	ad := c.scanAdoption()
+	c.adopt(context.Background(), ad)
+	var refused []string
+	for _, r := range ad.Refused {
+		refused = append(refused, fmt.Sprintf("%s %d", r.Service, r.Node))
+	}
+	if d := cmp.Diff([]string{"antnode0009.service 0", "antnode0013.service 13", "antnode013.service 13"}, refused); d != "" {
+		t.Errorf("refused (-want +got):\n%s", d)
+	}
+	if ad.Above != 13 || !slices.Equal(ad.Reserved, []int{13}) {
+		t.Errorf("Above = %d, Reserved = %v; want 13, [13]", ad.Above, ad.Reserved)
+	}
 
 	nodes, err := st.Nodes(context.Background())
 	if err != nil {
@@ -97,6 +114,7 @@ func TestAdoptAnmUnits(t *testing.T) {
 	want := []row{
 		{1, "antnode0001.service", services + "/antnode0001", 55001, 13001, wallets["0001"], "ant", "ANT_LOG=ant_evm=error", now.Unix()},
 		{2, "antnode0002.service", services + "/antnode0002", 55002, 13002, wallets["0002"], "ant", "ANT_LOG=ant_evm=error", keyTime.Unix()},
+		{7, "antnode007.service", services + "/antnode007", 55007, 13007, testAddr, "ant", "ANT_LOG=ant_evm=error", now.Unix()},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("adopted rows (-want +got):\n%s", d)
@@ -105,8 +123,8 @@ func TestAdoptAnmUnits(t *testing.T) {
 		t.Error("the unparseable unit was rewritten")
 	}
 	// Adopting again adds nothing.
-	c.adopt(context.Background())
-	if again, _ := st.Nodes(context.Background()); len(again) != 2 {
+	c.adopt(context.Background(), c.scanAdoption())
+	if again, _ := st.Nodes(context.Background()); len(again) != 3 {
 		t.Errorf("second adoption: %d rows", len(again))
 	}
 }

@@ -92,7 +92,7 @@ func benchFleet(b *testing.B, n int) *fleet {
 func (f *fleet) idleCycle(b *testing.B) *Result {
 	f.now = f.now.Add(time.Minute)
 	r, err := Run(context.Background(), Options{Store: f.st, Config: f.cfg, Platform: f.plat, Logger: f.log,
-		Now: func() time.Time { return f.now }, Survey: f.pinned})
+		Now: func() time.Time { return f.now }, Survey: f.pinned, HeldPorts: func(context.Context) (map[int]bool, error) { return nil, nil }})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -83,8 +83,15 @@ func chaosCycleMain(specPath string) int {
 	}
 	defer st.Close()
 	boot := time.Unix(sp.Boot, 0)
+	// The parent changes settings between cycles: every persisted one is saved, as if supplied.
+	var all []config.Change
+	for _, s := range config.Settings {
+		if s.Persist {
+			all = append(all, config.Change{Name: s.Name})
+		}
+	}
 	_, err = Run(ctx, Options{
-		Store: st, Config: sp.Config, Changes: []config.Change{{Name: "node_cap"}}, Platform: sp.Platform, Logger: log,
+		Store: st, Config: sp.Config, Changes: all, Platform: sp.Platform, Logger: log,
 		Survey: func(ctx context.Context, o survey.Options) survey.Observation {
 			return pinHost(survey.Survey(ctx, o), boot)
 		},

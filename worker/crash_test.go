@@ -152,7 +152,9 @@ func TestStrayNodeProcessIsStopped(t *testing.T) {
 	if alive(pid) {
 		t.Fatalf("stray pid %d still runs", pid)
 	}
-	f.waitUp(1) // re-added on the same id and ports
+	for id := range f.nodes() {
+		f.waitUp(id) // a new node starts: nothing holds the ports any more
+	}
 	if procs, rows := untracked(t, f.st, f.cfg.NodeStorage); len(procs)+len(rows) > 0 {
 		t.Fatalf("untracked processes %v, rows without a process %v", procs, rows)
 	}

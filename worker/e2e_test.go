@@ -60,7 +60,11 @@ func (s *syncBuffer) String() string {
 
 // freeThousands finds a port range start whose ports 1..n are all free on loopback, TCP and UDP.
 func freeThousands(t *testing.T, n int, skip ...int) int {
-	for start := 20; start < 64; start++ {
+	// Test processes running at once on a shared machine search from different places, so that
+	// they rarely pick the same range between the check and the nodes' start.
+	first := os.Getpid() % 44
+	for i := 0; i < 44; i++ {
+		start := 20 + (first+i)%44
 		taken := false
 		for _, s := range skip {
 			taken = taken || s == start
@@ -164,6 +168,18 @@ func (f *fleet) pinned(ctx context.Context, o survey.Options) survey.Observation
 	return obs
 }
 
+// changedSettings lists the settings whose values differ between old and new, as cmd/wnm does
+// for the settings a run supplies.
+func changedSettings(old, new config.Config) []config.Change {
+	var out []config.Change
+	for _, s := range config.Settings {
+		if fmt.Sprint(old.Value(s.Name)) != fmt.Sprint(new.Value(s.Name)) {
+			out = append(out, config.Change{Name: s.Name})
+		}
+	}
+	return out
+}
+
 // cycle advances the clock by step and runs one cycle.
 func (f *fleet) cycle(step time.Duration, change func(*config.Config)) *Result {
 	f.t.Helper()
@@ -172,12 +188,15 @@ func (f *fleet) cycle(step time.Duration, change func(*config.Config)) *Result {
 	var changes []config.Change
 	if change != nil {
 		change(&cfg)
-		changes = []config.Change{{Name: "test"}}
+		changes = changedSettings(f.cfg, cfg)
 		f.cfg = cfg
 	}
 	r, err := Run(context.Background(), Options{
 		Store: f.st, Config: cfg, Changes: changes, Platform: f.plat, Logger: f.log,
 		Now: func() time.Time { return f.now }, Survey: f.pinned,
+		// The fleet's port ranges were checked free; other processes on a shared host must not
+		// move its ids (TestAddsSkipHeldPorts covers held ports).
+		HeldPorts: func(context.Context) (map[int]bool, error) { return nil, nil },
 	})
 	if err != nil {
 		f.t.Fatalf("cycle: %v", err)
@@ -601,7 +620,7 @@ func TestFailedAddLeavesNothing(t *testing.T) {
 	f := newFleet(t, func(c *config.Config) { c.NodeCap = 1; c.Environment = "FAKEANTNODE_CRASH_AFTER=1ms" })
 	f.now = f.now.Add(time.Second)
 	r, err := Run(context.Background(), Options{Store: f.st, Config: f.cfg, Platform: f.plat, Logger: f.log,
-		Now: func() time.Time { return f.now }, Survey: f.pinned})
+		Now: func() time.Time { return f.now }, Survey: f.pinned, HeldPorts: func(context.Context) (map[int]bool, error) { return nil, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,10 +53,15 @@ func DecideConfig(c config.Config, lastBoot time.Time) decide.Config {
 	}
 }
 
-// bootTime is the boot time the machine row recorded, zero when none.
+// bootTime is the boot time the machine row recorded, zero when none. On a database adopted from
+// wnm-python, until wnm records its own boot time, a boot after upstream's last_stopped_at (its
+// boot time at init, then the time of its last resurvey) is a reboot, as it was for wnm-python.
 func bootTime(m store.Machine) time.Time {
 	if m.WNMBootTime > 0 {
 		return time.Unix(m.WNMBootTime, 0)
+	}
+	if m.LastStoppedAt > 0 {
+		return time.Unix(m.LastStoppedAt, 0)
 	}
 	return time.Time{}
 }
@@ -130,6 +135,7 @@ func Input(c config.Config, lastBoot time.Time, nodes []store.Node, obs survey.O
 
 func (c *cycle) input(obs survey.Observation) decide.Input {
 	in := Input(c.Config, bootTime(c.machine), c.sortedNodes(), obs, c.start)
+	in.Above, in.Reserved = c.adoption.Above, c.adoption.Reserved
 	for i := range in.Nodes {
 		in.Nodes[i].Alive = c.alive[in.Nodes[i].ID]
 		in.Nodes[i].Restarts = c.restarts[in.Nodes[i].ID]

@@ -94,10 +94,33 @@ func applyObservation(n store.Node, o survey.NodeObs) store.Node {
 	return n
 }
 
+// PlanRecord is what the cycle table's plan column holds: the actions with their reasons, the
+// decisions not taken with theirs, and for an operator's forced action its name. (Rows written
+// before the decisions not taken were recorded hold the bare list of actions.)
+type PlanRecord struct {
+	Forced   string          `json:"forced,omitempty"`
+	Actions  []decide.Action `json:"actions"`
+	NotTaken []decide.Skip   `json:"not_taken,omitempty"`
+}
+
+// ParsePlanRecord reads a plan column in either form.
+func ParsePlanRecord(b []byte) (PlanRecord, error) {
+	var r PlanRecord
+	if len(b) == 0 {
+		return r, nil
+	}
+	if b[0] == '[' {
+		err := json.Unmarshal(b, &r.Actions)
+		return r, err
+	}
+	err := json.Unmarshal(b, &r)
+	return r, err
+}
+
 // recordCycle writes the cycle row, the host counters and the version cache, and the boot time
 // when the plan asks for it, in one transaction.
 func (c *cycle) recordCycle(ctx context.Context, r *Result, changes []change, versions *survey.VersionCache) error {
-	plan, err := json.Marshal(r.Plan.Actions)
+	plan, err := json.Marshal(PlanRecord{Forced: r.Forced, Actions: r.Plan.Actions, NotTaken: r.Plan.NotTaken})
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,10 @@ type Options struct {
 	Now func() time.Time
 	// Rand picks wallets for new nodes; nil seeds one from the clock.
 	Rand *rand.Rand
+	// Show logs, at INFO, what wnm-python's -v and --show_* flags log.
+	Show Show
+	// HeldPorts reads the ports processes hold; nil means [HeldPorts].
+	HeldPorts func(context.Context) (map[int]bool, error)
 	// Survey reads the world; nil means survey.Survey. Tests wrap it to pin the host figures
 	// while the nodes stay real.
 	Survey func(context.Context, survey.Options) survey.Observation
@@ -73,6 +77,38 @@ func (o *Options) defaultLogger() {
 	}
 }
 
+// Show selects what a cycle logs at INFO besides its summary: the machine's settings row, the
+// host and node counts it measured, and the decision's features and reasons (wnm-python's
+// --show_machine_config, --show_machine_metrics and --show_decisions; -v is all three).
+type Show struct {
+	MachineConfig, MachineMetrics, Decisions bool
+}
+
+// show logs what o.Show asks for.
+func (c *cycle) show(obs survey.Observation, plan decide.Plan) {
+	if c.Show.MachineConfig {
+		f := Fields{}
+		for _, col := range c.machine.Row() {
+			f = append(f, Field{col.Name, col.Value})
+		}
+		if b, err := json.Marshal(f); err == nil {
+			c.Logger.Info("machine config", "machine", string(b))
+		}
+	}
+	if c.Show.MachineMetrics {
+		host, _ := json.Marshal(obs.Host)
+		c.Logger.Info("machine metrics", "host", string(host), "counts", plan.Counts.String(), "latest", obs.LatestVersion)
+	}
+	if c.Show.Decisions {
+		features, _ := json.Marshal(plan.Features)
+		var why []string
+		for _, s := range plan.NotTaken {
+			why = append(why, s.Reason)
+		}
+		c.Logger.Info("decisions", "features", string(features), "not_taken", why)
+	}
+}
+
 // State keys in the store's wnm_state table.
 const (
 	stateCounters = "host_counters"
@@ -102,6 +138,7 @@ func InstalledVersions(ctx context.Context, st *store.Store) map[string]string {
 
 // Result is what one cycle did, as the cycle table records it.
 type Result struct {
+	Forced  string // the operator's forced action, "" for a cycle
 	Plan    decide.Plan
 	Results []ActionResult
 	Obs     survey.Observation
@@ -147,15 +184,44 @@ func Observe(ctx context.Context, o Options) (survey.Observation, error) {
 // PlanFor returns what a cycle would do, given an observation (live or from a snapshot), and
 // writes nothing.
 func PlanFor(ctx context.Context, o Options, obs survey.Observation) (decide.Plan, error) {
+	_, p, err := Preview(ctx, o, obs)
+	return p, err
+}
+
+// Preview returns what a cycle would do, adoption first: the node definitions it would adopt and
+// refuse, and the plan computed as if the adoptable ones were adopted. It writes nothing and
+// drives no node.
+func Preview(ctx context.Context, o Options, obs survey.Observation) (Adoption, decide.Plan, error) {
+	scanner := o.Manager
+	if scanner == nil {
+		// Only read: its unit or plist directory is scanned, nothing is started.
+		scanner, _ = NewManager(o.Config, o.Platform, o.Logger)
+	}
 	o.Manager = noManager{}
 	if err := o.defaults(); err != nil {
-		return decide.Plan{}, err
+		return Adoption{}, decide.Plan{}, err
 	}
-	c := &cycle{Options: o, start: o.Now()}
+	c := &cycle{Options: o, start: o.Now(), scanner: scanner}
 	if err := c.load(ctx); err != nil {
-		return decide.Plan{}, err
+		return Adoption{}, decide.Plan{}, err
 	}
-	return decide.Next(c.input(obs)), nil
+	c.adoption = c.scanAdoption()
+	for _, n := range c.adoption.Adopt {
+		c.nodes[n.ID] = n
+	}
+	in := c.input(obs)
+	return c.adoption, c.keepAddsOffHeldPorts(ctx, in, decide.Next(in)), nil
+}
+
+// preview puts the nodes a dry run would adopt into this cycle's view, unsaved, and logs them.
+func (c *cycle) preview() {
+	for _, r := range c.adoption.Refused {
+		c.Logger.Warn("DRYRUN: would leave node definition alone", "service", r.Service, "node", r.Node, "reason", r.Reason)
+	}
+	for _, n := range c.adoption.Adopt {
+		c.nodes[n.ID] = n
+		c.Logger.Info("DRYRUN: would adopt node", "node", n.ID, "service", n.Service, "port", n.Port, "metrics_port", n.MetricsPort, "wallet", n.Wallet)
+	}
 }
 
 // persistChanges saves supplied settings that differ from the database, in one transaction. The
@@ -170,6 +236,8 @@ func persistChanges(ctx context.Context, o Options) error {
 	if o.Config.DryRun {
 		return nil
 	}
+	// Only the changed columns are written: the others keep their stored form (a NULL, an
+	// unexpanded ~ in an adopted wnm-python row).
 	names := make([]string, len(o.Changes))
 	for i, c := range o.Changes {
 		names[i] = c.Name
@@ -179,6 +247,10 @@ func persistChanges(ctx context.Context, o Options) error {
 
 type cycle struct {
 	Options
+	// scanner is the node manager whose units or plists are scanned for adoption when Manager
+	// must not be driven (plan).
+	scanner  units.Manager
+	adoption Adoption
 	start    time.Time
 	machine  store.Machine
 	nodes    map[int]store.Node
@@ -209,12 +281,19 @@ func (c *cycle) run(stop context.Context) (*Result, error) {
 	}
 	if !c.Config.DryRun {
 		c.reconcile(ctx)
-		c.adopt(ctx)
+	}
+	c.adoption = c.scanAdoption()
+	if !c.Config.DryRun {
+		c.adopt(ctx, c.adoption)
+	} else {
+		c.preview()
 	}
 	obs := c.observe(ctx)
 	c.probeSilent(ctx, obs)
-	plan := decide.Next(c.input(obs))
+	in := c.input(obs)
+	plan := c.keepAddsOffHeldPorts(ctx, in, decide.Next(in))
 	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
+	c.show(obs, plan)
 
 	res := &Result{Plan: plan, Obs: obs}
 	if c.Config.DryRun {
@@ -261,6 +340,9 @@ func (c *cycle) run(stop context.Context) (*Result, error) {
 	defer cancel()
 	if err := c.recordCycle(rctx, res, changed, c.versions); err != nil {
 		return nil, errors.Join(err, interrupted)
+	}
+	if err := c.writeProm(rctx, res); err != nil {
+		c.Logger.Warn("cannot write the Prometheus textfile", "textfile_dir", c.Config.TextfileDir, "err", err)
 	}
 	c.keepReserve()
 	c.summary(res)
@@ -401,10 +483,14 @@ func (c *cycle) summary(r *Result) {
 	for _, a := range r.Plan.Actions {
 		kinds = append(kinds, a.Kind.String())
 	}
+	notTaken := make([]string, 0, len(r.Plan.NotTaken))
+	for _, s := range r.Plan.NotTaken {
+		notTaken = append(notTaken, s.Reason)
+	}
 	wchar, wb := selfIO()
 	c.Logger.Info("cycle",
 		"nodes", r.Plan.Counts.Total, "running", r.Plan.Counts.Running, "stopped", r.Plan.Counts.Stopped,
-		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason,
+		"actions", kinds, "failed", failed, "reason", r.Plan.Actions[0].Reason, "not_taken", notTaken,
 		"cpu", r.Obs.Host.CPUPercent, "mem", r.Obs.Host.MemPercent, "disk", r.Obs.Host.DiskPercent,
 		"load1", r.Obs.Host.Load1, "latest", r.Obs.LatestVersion,
 		"duration_seconds", survey.Seconds(c.Now().Sub(c.start)), "survey_seconds", survey.Seconds(r.Obs.Took),

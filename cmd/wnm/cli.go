@@ -39,6 +39,10 @@ type cli struct {
 	Plan      planCmd      `cmd:"" help:"Show what the next cycle would do and why, changing nothing"`
 	Survey    surveyCmd    `cmd:"" help:"Read the host and every node and print the observation"`
 	Status    statusCmd    `cmd:"" help:"List the nodes with their state, versions, ports and metrics"`
+	History   historyCmd   `cmd:"" help:"List the recorded cycles and forced actions: plans, reasons, results, status changes"`
+	ReportCmd reportCmd    `cmd:"" name:"report" help:"Print a report: node-status, node-status-details, influx-resources, machine-config, machine-metrics"`
+	Node      nodeCmd      `cmd:"" help:"Act on nodes now: add, remove, start, stop, restart, upgrade, disable, enable, survey"`
+	Teardown  teardownCmd  `cmd:"" help:"Remove every node (needs --confirm)"`
 	ConfigCmd configCmd    `cmd:"" name:"config" help:"Show the settings and where they come from, or save new values"`
 	Install   installCmd   `cmd:"" help:"Install the timer (systemd), launchd job or cron line that runs wnm every minute"`
 	Uninstall uninstallCmd `cmd:"" help:"Remove what install created, leaving nodes and data alone"`
@@ -50,7 +54,7 @@ type cli struct {
 type globals struct {
 	Config string `short:"c" name:"config" placeholder:"FILE" type:"existingfile" help:"Read settings from this config file too (wins over the default files)" group:"run"`
 	Quiet  bool   `short:"q" name:"quiet" help:"Log errors only (overrides --loglevel)" group:"run"`
-	JSON   bool   `name:"json" help:"Print JSON instead of text (status, survey, plan, reports)" group:"run"`
+	JSON   bool   `name:"json" help:"Print JSON instead of text (status, survey, plan, history, version, config show, reports, forced actions)" group:"run"`
 }
 
 // compatFlags are wnm-python's action flags. Those that later work implements parse but report
@@ -59,18 +63,18 @@ type compatFlags struct {
 	InitFlag           bool    `name:"init" help:"Same as the init command" group:"compatibility"`
 	VersionFlag        bool    `name:"version" help:"Print the wnm version and exit" group:"compatibility"`
 	RemoveLockfile     bool    `name:"remove_lockfile" aliases:"remove-lockfile" help:"Delete a stale lock file and exit (refused while a cycle holds it)" group:"compatibility"`
-	Verbose            bool    `short:"v" help:"Log the machine config and decision features (wnm-python compatibility)" group:"compatibility"`
-	ShowMachineConfig  bool    `name:"show_machine_config" aliases:"show-machine-config" hidden:""`
-	ShowMachineMetrics bool    `name:"show_machine_metrics" aliases:"show-machine-metrics" hidden:""`
-	ShowDecisions      bool    `name:"show_decisions" aliases:"show-decisions" hidden:""`
-	ForceAction        *string `name:"force_action" aliases:"force-action" placeholder:"ACTION" help:"Run one action now instead of deciding (add, remove, upgrade, start, stop, disable, teardown, survey, update_config, …)" group:"compatibility"`
-	ServiceName        *string `name:"service_name" aliases:"service-name" placeholder:"NAMES" help:"Comma-separated node names for --force_action" group:"compatibility"`
-	Count              *int    `name:"count" placeholder:"N" help:"Number of nodes for --force_action (default 1)" group:"compatibility"`
-	Report             *string `name:"report" placeholder:"NAME" help:"Print a report (node-status, node-status-details, influx-resources, machine-config, machine-metrics)" group:"compatibility"`
-	ReportFormat       *string `name:"report_format" aliases:"report-format" placeholder:"FORMAT" help:"Report format: text, json, env or config" group:"compatibility"`
+	Verbose            bool    `short:"v" help:"With a cycle or forced action: log the machine config, the metrics and the decision at INFO (all three --show_* flags)" group:"compatibility"`
+	ShowMachineConfig  bool    `name:"show_machine_config" aliases:"show-machine-config" help:"With a cycle or forced action: log the machine's settings row at INFO" group:"compatibility"`
+	ShowMachineMetrics bool    `name:"show_machine_metrics" aliases:"show-machine-metrics" help:"With a cycle or forced action: log the host figures and node counts at INFO" group:"compatibility"`
+	ShowDecisions      bool    `name:"show_decisions" aliases:"show-decisions" help:"With a cycle or forced action: log the decision's features and the reasons for what it did not do at INFO" group:"compatibility"`
+	ForceAction        *string `name:"force_action" aliases:"force-action" placeholder:"ACTION" help:"Act now instead of deciding: add, remove, upgrade, start, stop, disable, teardown, survey, nullop, update_config, disable_config or wnm-db-migration (the same as wnm node VERB)" group:"compatibility"`
+	ServiceName        *string `name:"service_name" aliases:"service-name" placeholder:"NAMES" help:"Comma-separated node names (antnode0003,antnode0007) for a forced action or a node report" group:"compatibility"`
+	Count              *int    `name:"count" placeholder:"N" help:"Number of nodes a forced action chooses when none is named (default 1)" group:"compatibility"`
+	Report             *string `name:"report" placeholder:"NAME" help:"Print a report (node-status, node-status-details, influx-resources, machine-config, machine-metrics); the same as wnm report NAME" group:"compatibility"`
+	ReportFormat       *string `name:"report_format" aliases:"report-format" placeholder:"FORMAT" help:"Format of --report: text, json, env or config" group:"compatibility"`
 	MigrateAnm         bool    `name:"migrate_anm" aliases:"migrate-anm" help:"With --init: take over an anm installation" group:"compatibility"`
 	Import             bool    `name:"import" help:"With --init: adopt nodes that already exist" group:"compatibility"`
-	Confirm            bool    `name:"confirm" help:"Confirm a destructive forced action" group:"compatibility"`
+	Confirm            bool    `name:"confirm" help:"Confirm a teardown or --force_action wnm-db-migration" group:"compatibility"`
 }
 
 // notYet is returned for features that a later release implements.
@@ -230,6 +234,27 @@ func escapeControl(s string) string {
 // dispatch runs the compatibility action flags first, then the chosen command.
 func (s *session) dispatch(kctx *kong.Context) error {
 	c := s.cli
+	u := usage{cmd: kctx.Command()}
+	switch {
+	case c.VersionFlag || c.RemoveLockfile || c.InitFlag:
+		u.cmd = ""
+	case c.Report != nil:
+		u.report = true
+		if c.ForceAction != nil && *c.ForceAction == "survey" {
+			u.forced = "survey"
+		}
+	case c.ForceAction != nil:
+		u.forced = *c.ForceAction
+	case strings.HasPrefix(u.cmd, "node "):
+		u.forced = strings.Fields(u.cmd)[1]
+	case u.cmd == "teardown":
+		u.forced = "teardown"
+	case strings.HasPrefix(u.cmd, "report"):
+		u.report = true
+	}
+	if err := s.checkFlags(u); err != nil {
+		return err
+	}
 	switch {
 	case c.VersionFlag:
 		return c.Version.Run(s)
@@ -237,10 +262,19 @@ func (s *session) dispatch(kctx *kong.Context) error {
 		return s.removeLockfile()
 	case c.InitFlag:
 		return c.Init.Run(s)
-	case c.ForceAction != nil:
-		return notYet("--force_action")
+	case c.MigrateAnm && kctx.Command() != "init":
+		return usageErr{errors.New("--migrate_anm goes with init: wnm init --migrate_anm (or wnm --init --migrate_anm)")}
 	case c.Report != nil:
-		return notYet("--report")
+		if c.ForceAction != nil && *c.ForceAction == "survey" {
+			// As wnm-python: the survey runs first and its result is logged, not printed.
+			s.logResult = true
+			if err := s.forceAction("survey"); err != nil {
+				return err
+			}
+		}
+		return s.report(*c.Report, "")
+	case c.ForceAction != nil:
+		return s.forceAction(*c.ForceAction)
 	}
 	return kctx.Run(s)
 }

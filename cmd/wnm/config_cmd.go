@@ -171,7 +171,7 @@ func (c configSetCmd) Run(s *session) error {
 		pairs = append(pairs, pair{set, raw})
 	}
 
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readWrite)
 	if err != nil {
 		return err
 	}

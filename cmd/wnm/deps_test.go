@@ -7,7 +7,8 @@ import (
 )
 
 // TestDependencyRules keeps the package boundaries of the design: worker/decide imports only the
-// standard library, only cmd/wnm imports kong, and no production package imports testenv.
+// standard library, only cmd/wnm imports kong, only units/run (and testenv) imports os/exec, and no
+// production package imports testenv.
 func TestDependencyRules(t *testing.T) {
 	goList := func(args ...string) []string {
 		t.Helper()
@@ -39,6 +40,9 @@ func TestDependencyRules(t *testing.T) {
 			}
 			if strings.HasPrefix(imp, mod+"/testenv") && !strings.HasPrefix(pkg, mod+"/testenv") {
 				t.Errorf("%s imports %s outside its tests", pkg, imp)
+			}
+			if imp == "os/exec" && pkg != mod+"/units/run" && !strings.HasPrefix(pkg, mod+"/testenv") {
+				t.Errorf("%s imports os/exec; programs run through units/run", pkg)
 			}
 			if imp == mod+"/cmd/wnm" {
 				t.Errorf("%s imports cmd/wnm", pkg)

@@ -21,12 +21,15 @@ func (initCmd) Help() string {
 // the file appears atomically, so a failure leaves nothing behind.
 func (initCmd) Run(s *session) error {
 	ctx := context.Background()
+	if s.cli.MigrateAnm {
+		return s.migrateAnm(ctx)
+	}
 	if raw, ok := s.cli.flagValues()["dry_run"]; ok {
 		if dry, err := config.Parse(config.MustLookup("dry_run"), raw, s.env.home); err == nil && dry == true {
 			return usageErr{errors.New("dry run is not supported during init")}
 		}
 	}
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readOnly)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func onSignal() (context.Context, func()) {
 func (runCmd) Run(s *session) error {
 	ctx, stop := onSignal()
 	defer stop()
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readOnlyIfDryRun)
 	if err != nil {
 		return err
 	}
@@ -86,6 +86,7 @@ func (runCmd) Run(s *session) error {
 		Changes:  changes,
 		Platform: st.plat,
 		Logger:   s.logger(),
+		Show:     s.show(),
 	})
 	return err
 }

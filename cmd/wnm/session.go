@@ -19,6 +19,8 @@ type session struct {
 	env *env
 	cli *cli
 	log *slog.Logger
+	// logResult logs a forced action's result instead of printing it (when a report follows).
+	logResult bool
 }
 
 // platform returns the platform with mode m.
@@ -91,12 +93,27 @@ func (st *state) close() {
 	}
 }
 
-// load resolves the settings over the database (if it exists) and opens it.
-func (s *session) load(ctx context.Context) (*state, error) { return s.loadWith(ctx, false) }
+// access says how a command opens the database.
+type access int
 
-// loadWith is load; with readOnly it reads the machine row through a read-only connection and
-// opens no store, so that the database file stays byte-identical.
-func (s *session) loadWith(ctx context.Context, readOnly bool) (*state, error) {
+const (
+	readWrite        access = iota // migrate (or adopt) the file and allow writes
+	readOnly                       // change no byte of the file
+	readOnlyIfDryRun               // readOnly when the resolved settings ask for a dry run
+)
+
+// loadWith is load, read-only or not.
+func (s *session) loadWith(ctx context.Context, ro bool) (*state, error) {
+	if ro {
+		return s.load(ctx, readOnly)
+	}
+	return s.load(ctx, readWrite)
+}
+
+// load resolves the settings over the database (if it exists) and validates them. A read-only
+// load reads any database wnm can adopt (an older wnm's, or wnm-python's at any revision) as
+// adoption would map it, without migrating it.
+func (s *session) load(ctx context.Context, acc access) (*state, error) {
 	m, err := s.mode(ctx)
 	if err != nil {
 		return nil, err
@@ -112,36 +129,28 @@ func (s *session) loadWith(ctx context.Context, readOnly bool) (*state, error) {
 		s.logger().Warn(w)
 	}
 	out := &state{plat: p, resolved: r}
-	var mach store.Machine
-	if readOnly {
-		mach, err = store.PeekMachine(ctx, r.DBPath)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return out, nil
-		case errors.Is(err, store.ErrNoMachine):
-			out.dbExists = true
-			return out, nil
-		case err != nil:
-			return nil, err
+	open := store.Open
+	if acc == readOnly || (acc == readOnlyIfDryRun && r.Config.DryRun) {
+		open = func(ctx context.Context, path string, _ ...store.Option) (*store.Store, error) {
+			return store.OpenReadOnly(ctx, path)
 		}
-	} else {
-		db, err := store.Open(ctx, r.DBPath)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return out, nil
-		case err != nil:
-			return nil, err
-		}
-		out.st = db
-		mach, err = db.Machine(ctx)
-		if errors.Is(err, store.ErrNoMachine) {
-			out.dbExists = true
-			return out, nil
-		}
-		if err != nil {
-			db.Close()
-			return nil, err
-		}
+	}
+	db, err := open(ctx, r.DBPath, store.WithLogger(s.logger()))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return out, nil
+	case err != nil:
+		return nil, err
+	}
+	out.st = db
+	mach, err := db.Machine(ctx)
+	if errors.Is(err, store.ErrNoMachine) {
+		out.dbExists = true
+		return out, nil
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
 	}
 	out.dbExists = true
 	stored := worker.ConfigFromMachine(mach, defaults, s.env.home)

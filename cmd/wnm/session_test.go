@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,5 +58,22 @@ func TestMode(t *testing.T) {
 				t.Errorf("mode = %q, %v; want %q", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestMigrateAnmNeedsRoot: run as anm's cron user instead of root, the takeover refuses with a
+// message that says so; it never adopts nothing quietly.
+func TestMigrateAnmNeedsRoot(t *testing.T) {
+	var stdout, stderr strings.Builder
+	home := t.TempDir()
+	e := &env{stdout: &stdout, stderr: &stderr, environ: []string{"HOME=" + home}, home: home, goos: "linux", euid: 1000, now: time.Now}
+	if code := e.main([]string{"init", "--migrate_anm"}); code != exitFailure {
+		t.Errorf("exit code %d, want %d", code, exitFailure)
+	}
+	if !strings.Contains(stderr.String(), "--migrate_anm must run as root") || !strings.Contains(stderr.String(), "sudo wnm init --migrate_anm") {
+		t.Errorf("stderr = %q, want the need for root explained", stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing", stdout.String())
 	}
 }

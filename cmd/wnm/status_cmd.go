@@ -39,7 +39,7 @@ type statusRow struct {
 // Run prints the node table.
 func (statusCmd) Run(s *session) error {
 	ctx := context.Background()
-	st, err := s.load(ctx)
+	st, err := s.load(ctx, readOnly)
 	if err != nil {
 		return err
 	}

@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 
 	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // mergeCrontab returns table with wnm's managed lines replaced by block, the rendered lines of
@@ -128,7 +128,7 @@ func (in *installer) installCron(ctx context.Context) error {
 // cron was not asked for by name, there is nothing to remove.
 func (in *installer) uninstallCron(ctx context.Context, asked bool) (bool, error) {
 	old, ran, err := in.readCrontab(ctx)
-	if errors.Is(err, exec.ErrNotFound) && !asked {
+	if errors.Is(err, run.ErrNotFound) && !asked {
 		return false, nil
 	}
 	if err != nil || !ran {

@@ -1,12 +1,9 @@
 package install
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 
 	"github.com/wnm-project/wnm/units/run"
@@ -14,7 +11,7 @@ import (
 
 // Runner runs one command, argv[0] looked up on PATH, with stdin as its standard input (nil for
 // none), and returns its standard output. A command that exits non-zero gives an [*ExitError]; a
-// program that cannot be found gives an error wrapping [exec.ErrNotFound]. It is the seam tests
+// program that cannot be found gives an error wrapping [run.ErrNotFound]. It is the seam tests
 // replace; the real one is [ExecRunner].
 type Runner interface {
 	Run(ctx context.Context, stdin []byte, argv ...string) ([]byte, error)
@@ -35,33 +32,19 @@ func (e *ExitError) Error() string {
 	return msg
 }
 
-// ExecRunner runs commands with os/exec, in the C locale so that the messages install matches
+// ExecRunner runs commands through units/run, in the C locale so that the messages install matches
 // ("no crontab for", "No such process") are the untranslated ones. It never uses a shell.
 type ExecRunner struct{}
 
 // Run runs argv.
 func (ExecRunner) Run(ctx context.Context, stdin []byte, argv ...string) ([]byte, error) {
-	if len(argv) == 0 {
-		return nil, errors.New("run: empty argv")
-	}
-	path, err := run.LookPath(argv[0])
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, path, argv[1:]...)
-	cmd.Env = run.CLocale(os.Environ())
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return stdout.Bytes(), &ExitError{Argv: argv, Code: ee.ExitCode(), Stderr: strings.TrimSpace(stderr.String())}
+	stdout, stderr, err := run.Input(ctx, stdin, argv)
+	var exited interface{ ExitCode() int } // the program ran and failed, or was killed (-1)
+	if errors.As(err, &exited) {
+		return stdout, &ExitError{Argv: argv, Code: exited.ExitCode(), Stderr: strings.TrimSpace(string(stderr))}
 	}
 	if err != nil {
-		return stdout.Bytes(), fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
+		return stdout, fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
 	}
-	return stdout.Bytes(), nil
+	return stdout, nil
 }

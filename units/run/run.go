@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -50,6 +51,29 @@ func (execRunner) Run(ctx context.Context, argv []string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, path, argv[1:]...)
 	cmd.Env = CLocale(os.Environ())
 	return cmd.CombinedOutput()
+}
+
+// Input runs argv (argv[0] found with [LookPath]) in the C locale with stdin as its standard input
+// (nil for none) and returns its standard output and standard error apart. When the program ran and
+// failed, err has an ExitCode() int method; a program that cannot be found gives an error wrapping
+// [ErrNotFound].
+func Input(ctx context.Context, stdin []byte, argv []string) (stdout, stderr []byte, err error) {
+	if len(argv) == 0 {
+		return nil, nil, errors.New("run: empty argv")
+	}
+	path, err := LookPath(argv[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.CommandContext(ctx, path, argv[1:]...)
+	cmd.Env = CLocale(os.Environ())
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.Bytes(), e.Bytes(), err
 }
 
 // Output runs argv directly (argv[0] must be a path; nothing is looked up) in the C locale and
@@ -127,3 +151,55 @@ func ExitCode(err error) int {
 	}
 	return -1
 }
+
+// Spec describes a program to start in the background: Path is run with Args (Args[0] included)
+// in Dir, with Env as its whole environment and the given standard streams (nil is /dev/null).
+// SysProcAttr carries the platform's process attributes, such as a new session.
+type Spec struct {
+	Path                  string
+	Args                  []string
+	Dir                   string
+	Env                   []string
+	Stdin, Stdout, Stderr *os.File
+	SysProcAttr           *syscall.SysProcAttr
+}
+
+// Child is a program started with [Start].
+type Child struct {
+	PID int
+	cmd *exec.Cmd
+}
+
+// Start starts s and returns without waiting for it.
+func Start(s Spec) (*Child, error) {
+	cmd := &exec.Cmd{Path: s.Path, Args: s.Args, Dir: s.Dir, Env: s.Env, SysProcAttr: s.SysProcAttr}
+	// Assigned one by one: a nil *os.File in an io.Reader or io.Writer field is not nil.
+	if s.Stdin != nil {
+		cmd.Stdin = s.Stdin
+	}
+	if s.Stdout != nil {
+		cmd.Stdout = s.Stdout
+	}
+	if s.Stderr != nil {
+		cmd.Stderr = s.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &Child{PID: cmd.Process.Pid, cmd: cmd}, nil
+}
+
+// Wait waits for the child to exit and reaps it. Call it at most once.
+func (c *Child) Wait() error { return c.cmd.Wait() }
+
+// State describes how the child ended ("exit status 1", "signal: killed"); it is only meaningful
+// after Wait has returned.
+func (c *Child) State() string {
+	if c.cmd.ProcessState == nil {
+		return "still running"
+	}
+	return c.cmd.ProcessState.String()
+}
+
+// Kill sends the child SIGKILL.
+func (c *Child) Kill() error { return c.cmd.Process.Kill() }

@@ -276,16 +276,43 @@ func (m *Manager) scan(ctx context.Context, want func(root string) bool) ([]node
 	return out, nil
 }
 
+// scanFresh is how long one scan of the process table serves findNode: a cycle that asks about
+// many stopped nodes (after a reboot every pid file is stale) reads the table once, not once per
+// node. Start and Stop drop it, and every hit is checked against the live process.
+const scanFresh = 2 * time.Second
+
 // findNode returns the live processes of node n found by their command line.
 func (m *Manager) findNode(ctx context.Context, n gen.Node) ([]pidRecord, error) {
 	root := filepath.Clean(n.RootDir)
-	procs, err := m.scan(ctx, func(r string) bool { return r == root })
-	if err != nil {
-		return nil, err
+	m.scanMu.Lock()
+	procs, at := m.scanned, m.scannedAt
+	m.scanMu.Unlock()
+	if at.IsZero() || m.now().Sub(at) > scanFresh || m.now().Before(at) {
+		all, err := m.scan(ctx, func(string) bool { return true })
+		if err != nil {
+			return nil, err
+		}
+		m.scanMu.Lock()
+		m.scanned, m.scannedAt = all, m.now()
+		m.scanMu.Unlock()
+		procs = all
 	}
-	out := make([]pidRecord, 0, len(procs))
+	var out []pidRecord
 	for _, p := range procs {
+		if p.root != root {
+			continue
+		}
+		if q := probe(ctx, p.PID); !q.alive || q.zombie || (q.err == nil && !sameStart(q.startMS, p.StartMS)) {
+			continue
+		}
 		out = append(out, p.pidRecord)
 	}
 	return out, nil
+}
+
+// forgetScan drops the cached process table after wnm started or stopped a process.
+func (m *Manager) forgetScan() {
+	m.scanMu.Lock()
+	m.scanned, m.scannedAt = nil, time.Time{}
+	m.scanMu.Unlock()
 }

@@ -16,16 +16,17 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 const (
@@ -75,8 +76,12 @@ type Manager struct {
 	stopTimeout time.Duration
 	startWatch  time.Duration // how long Start watches a new node for an early exit
 	launcher    string        // the program run with LaunchVerb
-	log         *slog.Logger
-	now         func() time.Time
+
+	scanMu    sync.Mutex // guards the cached process table of findNode
+	scanned   []nodeProc
+	scannedAt time.Time
+	log       *slog.Logger
+	now       func() time.Time
 }
 
 var _ units.Manager = (*Manager)(nil)
@@ -238,7 +243,7 @@ func (m *Manager) spawn(ctx context.Context, n gen.Node) error {
 
 	args := n.Args()
 	pidPath := filepath.Join(n.RootDir, PIDFile)
-	cmd := &exec.Cmd{
+	child, err := run.Start(run.Spec{
 		Path:        m.launcher,
 		Args:        launchArgs(m.launcher, pidPath, m.cred, args),
 		Dir:         n.RootDir,
@@ -247,16 +252,17 @@ func (m *Manager) spawn(ctx context.Context, n gen.Node) error {
 		Stdout:      out,
 		Stderr:      out,
 		SysProcAttr: sysProcAttr(),
-	}
-	if err := cmd.Start(); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("start node %d: %s: %w", n.ID, strings.Join(args, " "), err)
 	}
-	pid := cmd.Process.Pid
+	pid := child.PID
+	m.forgetScan()
 	// Reap the child so a long-lived caller keeps no zombies. When wnm exits first, the node is
 	// reparented to init, which reaps it.
 	exited := make(chan struct{})
 	go func() {
-		_ = cmd.Wait() // the exit status is read from cmd.ProcessState
+		_ = child.Wait() // how it ended is read from child.State
 		close(exited)
 	}()
 	exitErr := func() error {
@@ -264,7 +270,7 @@ func (m *Manager) spawn(ctx context.Context, n gen.Node) error {
 			_ = os.Remove(pidPath)
 		}
 		return fmt.Errorf("start node %d: %s exited with %v within %v; %s ends: %s",
-			n.ID, strings.Join(args, " "), cmd.ProcessState, m.startWatch, logPath, tail(logPath, offset))
+			n.ID, strings.Join(args, " "), child.State(), m.startWatch, logPath, tail(logPath, offset))
 	}
 
 	// The launcher records the pid before it becomes the node. Wait for that record: until then
@@ -277,7 +283,7 @@ func (m *Manager) spawn(ctx context.Context, n gen.Node) error {
 			break
 		}
 		if !m.now().Before(recorded) {
-			_ = cmd.Process.Kill()
+			_ = child.Kill()
 			return fmt.Errorf("start node %d: killed pid %d: it did not record its pid in %s within %v", n.ID, pid, pidPath, launchWait)
 		}
 		select {
@@ -443,6 +449,7 @@ func (m *Manager) StopStrays(ctx context.Context, keep func(rootDir string) bool
 
 // terminate ends the process rec names, which inspect has found to be the node's.
 func (m *Manager) terminate(ctx context.Context, n gen.Node, rec pidRecord) error {
+	defer m.forgetScan()
 	if err := signalTerm(rec.PID); err != nil {
 		if isNoProcess(err) {
 			return nil

@@ -231,8 +231,17 @@ func (m *Manager) backend(ctx context.Context) (backend, error) {
 	return m.be, nil
 }
 
-// unitPath returns the path of node id's unit file.
-func (m *Manager) unitPath(id int) string { return filepath.Join(m.unitDir, gen.UnitName(id)) }
+// unitName is the node's unit: the name it has on disk when it was adopted (anm's
+// antnode007.service keeps its name), else wnm's antnodeNNNN.service.
+func unitName(n gen.Node) string {
+	if n.Unit != "" {
+		return n.Unit
+	}
+	return gen.UnitName(n.ID)
+}
+
+// unitPath returns the path of the node's unit file.
+func (m *Manager) unitPath(n gen.Node) string { return filepath.Join(m.unitDir, unitName(n)) }
 
 // render checks the node and renders its unit.
 func (m *Manager) render(n gen.Node) ([]byte, error) {
@@ -274,8 +283,8 @@ func (m *Manager) install(ctx context.Context, n gen.Node, enable bool) (bool, e
 	if err := os.MkdirAll(m.unitDir, 0o755); err != nil {
 		return false, fmt.Errorf("node %d: unit dir: %w", n.ID, err)
 	}
-	unit := gen.UnitName(n.ID)
-	changed, err := units.WriteFile(m.unitPath(n.ID), text, 0o644)
+	unit := unitName(n)
+	changed, err := units.WriteFile(m.unitPath(n), text, 0o644)
 	if err != nil {
 		return false, fmt.Errorf("node %d: %w", n.ID, err)
 	}
@@ -324,10 +333,10 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 	if err != nil {
 		return fmt.Errorf("start node %d: %w", n.ID, err)
 	}
-	if err := be.start(ctx, gen.UnitName(n.ID)); err != nil {
+	if err := be.start(ctx, unitName(n)); err != nil {
 		return fmt.Errorf("start node %d: %w", n.ID, err)
 	}
-	m.log.Debug("node started", "node", n.ID, "unit", gen.UnitName(n.ID), "via", be.name())
+	m.log.Debug("node started", "node", n.ID, "unit", unitName(n), "via", be.name())
 	return nil
 }
 
@@ -337,18 +346,19 @@ func (m *Manager) Stop(ctx context.Context, n gen.Node) error {
 	if err := n.Check(); err != nil {
 		return fmt.Errorf("stop: %w", err)
 	}
-	if err := m.stop(ctx, n.ID); err != nil {
+	if err := m.stop(ctx, n); err != nil {
 		return fmt.Errorf("stop node %d: %w", n.ID, err)
 	}
 	return nil
 }
 
-func (m *Manager) stop(ctx context.Context, id int) error {
+func (m *Manager) stop(ctx context.Context, n gen.Node) error {
+	id := n.ID
 	be, err := m.backend(ctx)
 	if err != nil {
 		return err
 	}
-	unit := gen.UnitName(id)
+	unit := unitName(n)
 	if p, err := be.props(ctx, unit); err == nil && p.stopped() {
 		return nil
 	}
@@ -370,14 +380,14 @@ func (m *Manager) Remove(ctx context.Context, n gen.Node) error {
 	if err := n.Check(); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
-	if err := m.stop(ctx, n.ID); err != nil {
+	if err := m.stop(ctx, n); err != nil {
 		return fmt.Errorf("remove node %d: %w", n.ID, err)
 	}
 	be, err := m.backend(ctx)
 	if err != nil {
 		return fmt.Errorf("remove node %d: %w", n.ID, err)
 	}
-	path, unit := m.unitPath(n.ID), gen.UnitName(n.ID)
+	path, unit := m.unitPath(n), unitName(n)
 	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() {
 		if err := be.disable(ctx, unit); err != nil {
 			return fmt.Errorf("remove node %d: %w", n.ID, err)
@@ -405,7 +415,7 @@ func (m *Manager) Status(ctx context.Context, n gen.Node) (units.Status, error) 
 	if err != nil {
 		return units.Status{State: units.Unknown, Detail: err.Error()}, fmt.Errorf("status of node %d: %w", n.ID, err)
 	}
-	p, err := be.props(ctx, gen.UnitName(n.ID))
+	p, err := be.props(ctx, unitName(n))
 	if err != nil {
 		return units.Status{State: units.Unknown, Detail: err.Error()}, fmt.Errorf("status of node %d: %w", n.ID, err)
 	}
@@ -463,6 +473,10 @@ func (m *Manager) Discover(_ context.Context) ([]int, error) {
 }
 
 // unitID returns the node id in a unit file name.
+// UnitID returns the node id of a node unit's file name: antnode0007.service and anm's older
+// antnode007.service are node 7.
+func UnitID(name string) (int, bool) { return unitID(name) }
+
 func unitID(name string) (int, bool) {
 	sub := unitFile.FindStringSubmatch(name)
 	if sub == nil {

@@ -3,6 +3,7 @@ package systemd
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,7 +32,7 @@ func TestLifecycleCalls(t *testing.T) {
 	ctx := t.Context()
 	n := testNode(t, filepath.Join(dir, "nodes"), 1)
 	me := currentUser(t)
-	unit := m.unitPath(1)
+	unit := m.unitPath(n)
 
 	steps := []struct {
 		name      string
@@ -116,7 +117,7 @@ func TestInjectionRefused(t *testing.T) {
 	if err := m.Create(ctx, good); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	before, err := os.ReadFile(m.unitPath(3))
+	before, err := os.ReadFile(m.unitPath(gen.Node{ID: 3}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestInjectionRefused(t *testing.T) {
 			if calls := rec.take(); len(calls) != 0 {
 				t.Errorf("refused node ran %q", calls)
 			}
-			after, err := os.ReadFile(m.unitPath(3))
+			after, err := os.ReadFile(m.unitPath(gen.Node{ID: 3}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +163,7 @@ func TestEscapedPaths(t *testing.T) {
 	if err := m.Create(t.Context(), n); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	text, err := os.ReadFile(m.unitPath(4))
+	text, err := os.ReadFile(m.unitPath(gen.Node{ID: 4}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +345,7 @@ func TestSudoUser(t *testing.T) {
 	if err := m.Create(t.Context(), n); err == nil || !strings.Contains(err.Error(), `account "no-such-user-wnm"`) {
 		t.Errorf("Create with an unknown user = %v, want an error naming it", err)
 	}
-	if _, err := os.Stat(m.unitPath(5)); !os.IsNotExist(err) {
+	if _, err := os.Stat(m.unitPath(gen.Node{ID: 5})); !os.IsNotExist(err) {
 		t.Errorf("unit written for an unknown user: %v", err)
 	}
 	if calls := rec.take(); len(calls) != 0 {
@@ -358,7 +359,7 @@ func TestSudoUser(t *testing.T) {
 	if err := m.Create(t.Context(), n); err != nil {
 		t.Fatalf("Create as nobody: %v", err)
 	}
-	text, _ := os.ReadFile(m.unitPath(5))
+	text, _ := os.ReadFile(m.unitPath(gen.Node{ID: 5}))
 	if !strings.Contains(string(text), "\nUser=nobody\n") || !strings.Contains(string(text), "WantedBy=multi-user.target") {
 		t.Errorf("system unit lacks User=nobody or multi-user.target:\n%s", text)
 	}
@@ -369,5 +370,39 @@ func TestSudoUser(t *testing.T) {
 		if uid := ownerOf(t, p); uid != nobodyUID(t) {
 			t.Errorf("%s belongs to uid %d, want nobody's %d", p, uid, nobodyUID(t))
 		}
+	}
+}
+
+// TestAdoptedUnitKeepsItsName: a node adopted from anm's three-digit antnode013.service is
+// started, stopped and removed through that unit, never through a new antnode0013.service.
+func TestAdoptedUnitKeepsItsName(t *testing.T) {
+	m, rec, dir := newUserManager(t)
+	ctx := t.Context()
+	n := testNode(t, filepath.Join(dir, "nodes"), 13)
+	n.Unit = "antnode013.service"
+	if err := m.Start(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	calls := rec.take()
+	if !slices.Contains(calls, "systemctl --user start antnode013.service") {
+		t.Errorf("start calls = %q, want antnode013.service started", calls)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "units", "antnode013.service")); err != nil {
+		t.Errorf("unit antnode013.service: %v", err)
+	}
+	rec.setState("antnode013.service", props{LoadState: "loaded", ActiveState: "active", SubState: "running", MainPID: 42})
+	if err := m.Remove(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range append(calls, rec.take()...) {
+		if strings.Contains(c, "antnode0013") {
+			t.Errorf("call %q names a unit the node does not have", c)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "units", "antnode0013.service")); err == nil {
+		t.Error("a second unit antnode0013.service was written")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "units", "antnode013.service")); !os.IsNotExist(err) {
+		t.Errorf("antnode013.service still there after Remove: %v", err)
 	}
 }

@@ -67,6 +67,7 @@ type Config struct {
 	Interval        int    `setting:"interval"`
 	LastStoppedAt   int    `setting:"last_stopped_at"`
 	RustBacktrace   string `setting:"rust_backtrace"`
+	TextfileDir     string `setting:"textfile_dir"`
 }
 
 // fieldIndex maps each setting name to the index of its field in Config, built on first use.

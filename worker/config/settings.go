@@ -135,6 +135,13 @@ var (
 		return cond(hasControl(s), "%s contains a control character", quote(s))
 	}
 	absPath = func(v any) string { return checkPath(v.(string)) }
+	// optionalPath is an absolute path or empty (off).
+	optionalPath = func(v any) string {
+		if v.(string) == "" {
+			return ""
+		}
+		return checkPath(v.(string))
+	}
 )
 
 func intCheck(f func(int) string) func(any) string { return func(v any) string { return f(v.(int)) } }
@@ -220,6 +227,8 @@ var Settings = []Setting{
 	{Name: "interval", Kind: Int, Help: "Same as this_action_delay (antctl style); wins over it", Unit: "milliseconds", PrefixOnly: true, Check: nonNegative},
 	{Name: "last_stopped_at", Kind: Int, Help: "Accepted for compatibility and ignored", Unit: "epoch seconds", Hidden: true},
 	{Name: "rust_backtrace", Kind: String, Help: "RUST_BACKTRACE for antctl (antctl compatibility)", PrefixOnly: true, Hidden: true, Check: noControl},
+	{Name: "textfile_dir", Kind: Path, Help: "Directory where each cycle writes wnm.prom for node_exporter's textfile collector; empty writes none",
+		Check: optionalPath},
 }
 
 // Lookup returns the setting named name, accepting the kebab-case spelling too.

@@ -36,4 +36,6 @@ func ExampleNext() {
 	//   node 2 RUNNING -> STOPPED: metrics endpoint not answering
 	// actions:
 	//   1. start node 2 [priority 50]: start stopped node (1/1)
+	// not taken:
+	//   no add: max_concurrent_starts 1 used by this cycle's starts
 }

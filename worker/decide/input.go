@@ -275,4 +275,12 @@ type Input struct {
 	Latest string
 	// Now is the cycle's clock reading.
 	Now time.Time
+	// Above, when positive, is the highest node id held outside the
+	// table: a unit file or node directory that has no row (one wnm
+	// refused to adopt, say). New nodes are numbered above it, so a node
+	// wnm cannot see the whole of is never shadowed by a new one.
+	Above int
+	// Reserved are further ids a new node must not get: ids whose node or
+	// metrics port another unit or a listening process holds.
+	Reserved []int
 }

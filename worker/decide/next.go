@@ -122,13 +122,16 @@ func Next(in Input) Plan {
 
 	if rebooted {
 		p.Actions = []Action{{Kind: Resurvey, Reason: "system rebooted", Priority: priorityResurvey}}
+		p.NotTaken = []Skip{{Kind: Survey, Reason: "nothing else this cycle: the host rebooted, so every node is surveyed first"}}
 		return p
 	}
 	for _, id := range forget {
 		p.Actions = append(p.Actions, Action{Kind: Forget, Node: id, Reason: "removal delay expired", Priority: priorityForget})
 	}
-	d := decider{cfg: c, counts: p.Counts, f: p.Features, nodes: nodes, all: in.Nodes, latest: in.Latest}
-	p.Actions = append(p.Actions, d.rules()...)
+	d := decider{cfg: c, counts: p.Counts, f: p.Features, nodes: nodes, all: in.Nodes, latest: in.Latest, latestOK: latestOK, above: in.Above, reserved: in.Reserved}
+	rules := d.rules()
+	p.Actions = append(p.Actions, rules...)
+	p.NotTaken = d.explain(in, rules)
 	return p
 }
 
@@ -356,6 +359,12 @@ type decider struct {
 	nodes  []state
 	all    []Node // every input node, forgotten ones included (for ids)
 	latest string
+	// latestOK says the latest version is known; without it no node is
+	// added, since the worker would have no binary to give it.
+	latestOK bool
+	// above and reserved keep new ids clear of nodes outside the table.
+	above    int
+	reserved []int
 }
 
 // rules returns the actions of the first rule that yields any.
@@ -475,7 +484,10 @@ func (d *decider) grow(capacity int) []Action {
 		}
 		acts = append(acts, a)
 	}
-	ids := d.freeIDs(min(capacity-len(start), c.NodeCap-n.Total))
+	var ids []int
+	if d.latestOK {
+		ids = d.freeIDs(min(capacity-len(start), c.NodeCap-n.Total))
+	}
 	for i, id := range ids {
 		acts = append(acts, Action{Kind: Add, Node: id, Priority: priorityAdd, Version: d.latest,
 			Reason: counted("add new node", i, len(ids))})
@@ -484,22 +496,21 @@ func (d *decider) grow(capacity int) []Action {
 }
 
 // freeIDs returns the k lowest ids ≥ 1 used by no input node (gap
-// filling). Ids of nodes forgotten in this plan stay reserved until their
-// rows are gone.
+// filling), above [Input.Above] and not in [Input.Reserved]. Ids of nodes
+// forgotten in this plan stay reserved until their rows are gone.
 func (d *decider) freeIDs(k int) []int {
 	if k <= 0 {
 		return nil
 	}
-	// At most len(all) ids are taken, so the k lowest free ones are all
-	// ≤ len(all)+k.
-	used := make([]bool, len(d.all)+k+1)
+	used := make(map[int]bool, len(d.all)+len(d.reserved))
 	for _, n := range d.all {
-		if n.ID > 0 && n.ID < len(used) {
-			used[n.ID] = true
-		}
+		used[n.ID] = true
+	}
+	for _, id := range d.reserved {
+		used[id] = true
 	}
 	ids := make([]int, 0, k)
-	for id := 1; id < len(used) && len(ids) < k; id++ {
+	for id := max(1, d.above+1); len(ids) < k; id++ {
 		if !used[id] {
 			ids = append(ids, id)
 		}

@@ -436,13 +436,14 @@ func TestNext(t *testing.T) {
 			name: "upgrade/fix-8 an empty Latest never upgrades",
 			in: with(input(node(1, running, ver("0.4.9"))),
 				func(in *decide.Input) { in.Latest = "" }),
-			want: []decide.Action{{Kind: decide.Add, Node: 2, Reason: "add new node (1/1)", Priority: 40}},
+			// Nor adds: a new node would have no binary to run, and act would refuse it.
+			want: []decide.Action{{Kind: decide.Survey, Reason: "idle monitoring"}},
 		},
 		{
 			name: "upgrade/fix-8 a garbage Latest never upgrades",
 			in: with(input(node(1, running, ver("0.4.9"))),
 				func(in *decide.Input) { in.Latest = "latest" }),
-			want: []decide.Action{{Kind: decide.Add, Node: 2, Reason: "add new node (1/1)", Priority: 40, Version: "latest"}},
+			want: []decide.Action{{Kind: decide.Survey, Reason: "idle monitoring"}},
 		},
 		{
 			name: "upgrade/zero upgrade capacity falls through to idle, not growth",
@@ -480,6 +481,26 @@ func TestNext(t *testing.T) {
 				add(1, "add new node (1/3)"),
 				add(3, "add new node (2/3)"),
 				add(6, "add new node (3/3)"),
+			},
+		},
+		{
+			name: "growth/added ids go above ids held outside the table",
+			in: with(input(node(2, running), node(4, running)), nodeCap(10), limits(1, 3, 1, 3),
+				func(in *decide.Input) { in.Above = 13 }),
+			want: []decide.Action{
+				add(14, "add new node (1/3)"),
+				add(15, "add new node (2/3)"),
+				add(16, "add new node (3/3)"),
+			},
+		},
+		{
+			name: "growth/added ids skip ids whose ports are held",
+			in: with(input(node(2, running)), nodeCap(10), limits(1, 3, 1, 3),
+				func(in *decide.Input) { in.Reserved = []int{1, 3, 4} }),
+			want: []decide.Action{
+				add(5, "add new node (1/3)"),
+				add(6, "add new node (2/3)"),
+				add(7, "add new node (3/3)"),
 			},
 		},
 		{

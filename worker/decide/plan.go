@@ -37,6 +37,16 @@ const (
 	Upgrade
 	// Add creates node [Action.Node], starts it and records it RESTARTING.
 	Add
+	// Restart stops a node and starts it again, recording it RESTARTING.
+	// Only an operator's forced action produces it.
+	Restart
+	// Disable stops a node if it runs and records it DISABLED, so that no
+	// cycle polls, starts or changes it. Only an operator produces it.
+	Disable
+	// Enable returns a DISABLED node to management by recording it
+	// STOPPED; the cycles start it when resources allow. Only an operator
+	// produces it.
+	Enable
 )
 
 var kindNames = [...]string{
@@ -48,6 +58,9 @@ var kindNames = [...]string{
 	Start:    "start",
 	Upgrade:  "upgrade",
 	Add:      "add",
+	Restart:  "restart",
+	Disable:  "disable",
+	Enable:   "enable",
 }
 
 // String returns the kind's lowercase name (upstream's action type), or
@@ -288,6 +301,10 @@ type Plan struct {
 	// Actions are the steps to run, in execution order. A plan always has
 	// at least one action.
 	Actions []Action `json:"actions"`
+	// NotTaken are the decisions the plan did not take, each with what
+	// stopped it (the measured figure beside its threshold, the limit in
+	// use and by which node, the delay and when it runs out).
+	NotTaken []Skip `json:"not_taken"`
 	// Counts are the node counts after Transitions and any [Forget].
 	Counts Counts `json:"counts"`
 	// Features are the booleans the rules tested, for logging.
@@ -307,6 +324,9 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 	}
 	if q.Actions == nil {
 		q.Actions = []Action{}
+	}
+	if q.NotTaken == nil {
+		q.NotTaken = []Skip{}
 	}
 	return json.Marshal(q)
 }
@@ -331,6 +351,12 @@ func (p Plan) String() string {
 		b.WriteString("actions:\n")
 		for i, a := range p.Actions {
 			fmt.Fprintf(&b, "  %d. %s\n", i+1, a)
+		}
+	}
+	if len(p.NotTaken) > 0 {
+		b.WriteString("not taken:\n")
+		for _, s := range p.NotTaken {
+			fmt.Fprintf(&b, "  %s\n", s)
 		}
 	}
 	if !p.RecordBoot.IsZero() {

@@ -95,16 +95,33 @@ func build(ctx context.Context, tmp string, m Machine, o options) (err error) {
 	conn.SetInterrupt(ctx.Done())
 	// A rollback journal while building: the finished file is complete on
 	// its own, with no WAL to carry across the link.
-	if err := configure(conn, "delete"); err != nil {
+	if err := configure(conn); err != nil {
 		return err
 	}
-	if err := migrate(conn, migs, o.log.With("path", tmp)); err != nil {
+	if err := journalMode(conn, "delete"); err != nil {
+		return err
+	}
+	if err := migrate(conn, migs, o.log.With("path", tmp), tmp, o.hook); err != nil {
 		return err
 	}
 	if err := o.hook("build"); err != nil {
 		return err
 	}
-	return insertMachine(conn, m)
+	if err := insertMachine(conn, m); err != nil {
+		return err
+	}
+	for _, n := range o.nodes {
+		if err := checkNode(n); err != nil {
+			return fmt.Errorf("insert node %d: %w", n.ID, err)
+		}
+		if n.MachineID == 0 {
+			n.MachineID = 1
+		}
+		if _, err := execStmt(conn, sqlInsertNode, func(st *sqlite.Stmt) { nodeFields(&n, &binder{s: st}) }); err != nil {
+			return fmt.Errorf("insert node %d: %w", n.ID, err)
+		}
+	}
+	return nil
 }
 
 // createTemp creates an empty file named like .colony.db.tmp-1234 in dir. It

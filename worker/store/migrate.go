@@ -62,7 +62,13 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 // in one IMMEDIATE transaction, which also serialises two processes that
 // migrate the same file at once: the second re-reads the version under the
 // write lock and finds nothing to do.
-func migrate(conn *sqlite.Conn, migs []migration, log *slog.Logger) (err error) {
+//
+// A wnm-python database (tables but no user_version) is adopted in the same
+// transaction: after the checks that it can be, and before its first change,
+// a backup is written beside it (path names the file); then the columns its
+// revision lacks are added and the scripts run. hook is a test seam called
+// once the adoption's changes are made.
+func migrate(conn *sqlite.Conn, migs []migration, log *slog.Logger, path string, hook func(string) error) (err error) {
 	have, err := userVersion(conn)
 	if err != nil {
 		return err
@@ -75,21 +81,58 @@ func migrate(conn *sqlite.Conn, migs []migration, log *slog.Logger) (err error) 
 	if err != nil {
 		return fmt.Errorf("begin migration: %w", err)
 	}
-	defer end(&err)
-	if have, err = userVersion(conn); err != nil {
+	var logAdopted func()
+	defer func() {
+		end(&err)
+		if err == nil && logAdopted != nil {
+			logAdopted()
+		}
+	}()
+	si, err := inspect(conn)
+	if err != nil {
 		return err
 	}
+	have = si.userVersion
 	if err := checkVersion(have, len(migs)); err != nil || have == len(migs) {
 		return err
 	}
+	var (
+		added     []string
+		backupTo  string
+		upstream  = si.upstream()
+		adoptFail = func(err error) error {
+			return &AdoptionError{Path: path, Revision: si.revision, Backup: backupTo, Err: err}
+		}
+	)
+	if upstream {
+		if err := si.checkAdoptable(); err != nil {
+			return adoptFail(err)
+		}
+		if backupTo, err = backup(conn, path, si.revision); err != nil {
+			return adoptFail(err)
+		}
+		if added, err = adoptUpstream(conn, si); err != nil {
+			return adoptFail(err)
+		}
+		if err := hook("adopt"); err != nil {
+			return adoptFail(err)
+		}
+	}
 	for _, m := range migs[have:] {
 		if err := sqlitex.ExecuteScript(conn, m.sql, nil); err != nil {
-			return fmt.Errorf("apply migration %s: %w", m.name, err)
+			err = fmt.Errorf("apply migration %s: %w", m.name, err)
+			if upstream {
+				return adoptFail(err)
+			}
+			return err
 		}
 	}
 	// PRAGMA takes no parameters; the value is an int we computed.
 	if err := sqlitex.ExecuteTransient(conn, fmt.Sprintf("PRAGMA user_version = %d;", len(migs)), nil); err != nil {
 		return fmt.Errorf("set schema version %d: %w", len(migs), err)
+	}
+	if upstream {
+		logAdopted = func() { logAdoption(log, si, added, backupTo) }
 	}
 	log.Info("migrated database schema", "from_version", have, "to_version", len(migs))
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -42,15 +43,33 @@ func PeekProcessManager(ctx context.Context, path string) (string, error) {
 
 // openReadOnly opens the database at path for reading without creating a file. A read-only
 // connection to a WAL database creates the -wal and -shm files when they are missing and, unable
-// to checkpoint, leaves them behind. When there is no -wal file, no connection has the database
-// open and everything is in the main file, so it is opened as immutable, which needs neither;
-// otherwise the existing files are shared as usual.
+// to checkpoint, leaves them behind. When the file is in WAL mode (its header says so) and there is
+// no -wal file, no connection has the database open and everything is in the main file, so it is
+// opened as immutable, which needs neither. Any other file is opened as usual: a rollback-journal
+// file (wnm-python's) needs no side file to be read, and its writer may be running, which only
+// locking makes safe.
 func openReadOnly(path string) (*sqlite.Conn, error) {
-	if _, err := os.Stat(path + "-wal"); errors.Is(err, fs.ErrNotExist) {
-		u := url.URL{Scheme: "file", Path: path, RawQuery: "immutable=1"}
-		return sqlite.OpenConn(u.String(), sqlite.OpenReadOnly|sqlite.OpenURI)
+	if walHeader(path) {
+		if _, err := os.Stat(path + "-wal"); errors.Is(err, fs.ErrNotExist) {
+			u := url.URL{Scheme: "file", Path: path, RawQuery: "immutable=1"}
+			return sqlite.OpenConn(u.String(), sqlite.OpenReadOnly|sqlite.OpenURI)
+		}
 	}
 	return sqlite.OpenConn(path, sqlite.OpenReadOnly)
+}
+
+// walHeader reports whether the database header at path says WAL mode (file format versions 2).
+func walHeader(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var h [20]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return false
+	}
+	return string(h[:16]) == "SQLite format 3\x00" && h[18] == 2 && h[19] == 2
 }
 
 // PeekMachine reads the machine row from the database at path through a read-only connection,

@@ -301,9 +301,14 @@ func insertSQL(table string, cols []string) string {
 	return fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s);", table, strings.Join(cols, ", "), strings.Join(params, ", "))
 }
 
-// updateSQL is "UPDATE t SET b = ?2, c = ?3 WHERE id = ?1;" without the
+// updateSQL is "UPDATE t SET b = …?2…, c = …?3… WHERE id = ?1;" without the
 // columns in skip (their parameters stay numbered, just unused); cols[0] must
 // be id.
+//
+// A column that holds NULL keeps it when the new value is the zero value
+// (0 or ”): Go reads such a NULL as the zero value, and writing the row back
+// must not turn a wnm-python NULL (node.log_dir, machine.antctl_version, …)
+// into ” or 0, which upstream reads differently.
 func updateSQL(table string, cols []string, skip ...string) string {
 	if cols[0] != "id" {
 		panic("store: first column of " + table + " is not id")
@@ -311,7 +316,7 @@ func updateSQL(table string, cols []string, skip ...string) string {
 	sets := make([]string, 0, len(cols)-1)
 	for i, c := range cols[1:] {
 		if !slices.Contains(skip, c) {
-			sets = append(sets, fmt.Sprintf("%s = ?%d", c, i+2))
+			sets = append(sets, fmt.Sprintf("%[1]s = CASE WHEN %[1]s IS NULL AND ?%[2]d IN (0, '') THEN NULL ELSE ?%[2]d END", c, i+2))
 		}
 	}
 	return fmt.Sprintf("UPDATE %s SET %s WHERE id = ?1;", table, strings.Join(sets, ", "))

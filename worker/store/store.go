@@ -60,6 +60,13 @@ type options struct {
 	retention  Retention
 	migrations func() ([]migration, error)
 	hook       func(stage string) error // test seam for Create
+	nodes      []Node                   // rows Create writes with the machine
+}
+
+// WithNodes makes [Create] write these node rows together with the machine row, so the new file
+// appears with both or not at all (a takeover of nodes that already exist).
+func WithNodes(nodes ...Node) Option {
+	return func(o *options) { o.nodes = append(o.nodes, nodes...) }
 }
 
 // WithLogger sets the logger for the rare events worth logging (schema
@@ -108,15 +115,27 @@ func newOptions(opts []Option) options {
 type Store struct {
 	path      string
 	retention Retention
+	readOnly  bool
+	q         queries
 
 	mu   sync.Mutex
 	conn *sqlite.Conn // nil once closed
 }
 
+// queries are the statements that read rows. A read-only store builds its own
+// from the file's actual columns; a migrated one uses the package's.
+type queries struct {
+	machine, nodes, node string
+	cycles, state        bool // whether the cycle and wnm_state tables exist
+}
+
+var fullQueries = queries{machine: sqlSelectMachine, nodes: sqlSelectNodes, node: sqlSelectNode, cycles: true, state: true}
+
 // Open opens the existing database at path and applies pending migrations in
 // one transaction. A database that is already up to date is only read. A
-// missing file is an error wrapping [fs.ErrNotExist]; Open never creates one
-// (see [Create]).
+// wnm-python colony.db at any of its revisions is adopted in place (see
+// [AdoptionError] for a failure). A missing file is an error wrapping
+// [fs.ErrNotExist]; Open never creates one (see [Create]).
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -139,30 +158,86 @@ func open(ctx context.Context, path string, o options) (_ *Store, err error) {
 		}
 	}()
 	conn.SetInterrupt(ctx.Done())
-	if err := configure(conn, "wal"); err != nil {
+	if err := configure(conn); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if err := migrate(conn, migs, o.log.With("path", path)); err != nil {
+	if err := migrate(conn, migs, o.log.With("path", path), path, o.hook); err != nil {
+		var ae *AdoptionError
+		if errors.As(err, &ae) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	// WAL only once the file is wnm's: switching an adopted file is its
+	// first change after the migration, never before the backup.
+	if err := journalMode(conn, "wal"); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	conn.SetInterrupt(nil)
-	return &Store{path: path, retention: o.retention, conn: conn}, nil
+	return &Store{path: path, retention: o.retention, conn: conn, q: fullQueries}, nil
 }
 
-// configure sets the connection's pragmas. Setting the journal mode a
-// database already has writes nothing.
-func configure(conn *sqlite.Conn, journalMode string) error {
-	conn.SetBusyTimeout(busyTimeout)
-	var mode string
-	err := sqlitex.ExecuteTransient(conn, "PRAGMA journal_mode = "+journalMode+";", &sqlitex.ExecOptions{
-		ResultFunc: func(s *sqlite.Stmt) error { mode = s.ColumnText(0); return nil },
-	})
+// ErrReadOnly is returned by the writing methods of a store opened with
+// [OpenReadOnly].
+var ErrReadOnly = errors.New("store is open read-only")
+
+// OpenReadOnly opens the existing database at path for reading only: nothing
+// is migrated, the journal mode stays as it is and no byte of the file
+// changes. A wnm-python database at any revision, or one from an older wnm,
+// is read through the same mapping adoption would apply: a column the file
+// lacks reads as the default it would get. Write and the methods built on it
+// fail with [ErrReadOnly]. A missing file is an error wrapping
+// [fs.ErrNotExist]. No side file is created either (see openReadOnly).
+func OpenReadOnly(ctx context.Context, path string) (_ *Store, err error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	conn, err := openReadOnly(path)
 	if err != nil {
-		return fmt.Errorf("set journal mode %s: %w", journalMode, err)
+		return nil, fmt.Errorf("open store %s read-only: %w", path, err)
 	}
-	if mode != journalMode {
-		return fmt.Errorf("set journal mode %s: database stays in %q", journalMode, mode)
+	defer func() {
+		if err != nil {
+			conn.Close()
+		}
+	}()
+	conn.SetInterrupt(ctx.Done())
+	defer conn.SetInterrupt(nil)
+	conn.SetBusyTimeout(busyTimeout)
+	si, err := inspect(conn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s read-only: %w", path, err)
 	}
+	q := queries{cycles: si.tables["cycle"], state: si.tables["wnm_state"]}
+	if si.tables["machine"] {
+		if si.upstream() {
+			if err := si.checkAdoptable(); err != nil {
+				return nil, fmt.Errorf("read wnm-python database %s (alembic revision %s): %w", path, si.revision, err)
+			}
+		}
+		mcols, err := si.selectList("machine", machineColumns)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		q.machine = "SELECT " + mcols + " FROM machine ORDER BY id LIMIT 1;"
+	}
+	if si.tables["node"] {
+		ncols, err := si.selectList("node", nodeColumns)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		q.nodes = "SELECT " + ncols + " FROM node ORDER BY id;"
+		q.node = "SELECT " + ncols + " FROM node WHERE id = ?1;"
+	}
+	return &Store{path: path, retention: DefaultRetention(), readOnly: true, conn: conn, q: q}, nil
+}
+
+// ReadOnly reports whether the store was opened with [OpenReadOnly].
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// configure sets the connection's pragmas other than the journal mode.
+func configure(conn *sqlite.Conn) error {
+	conn.SetBusyTimeout(busyTimeout)
 	if err := sqlitex.ExecuteTransient(conn, "PRAGMA foreign_keys = ON;", nil); err != nil {
 		return fmt.Errorf("enable foreign keys: %w", err)
 	}
@@ -172,6 +247,22 @@ func configure(conn *sqlite.Conn, journalMode string) error {
 	// 1,000 nodes take a second instead of milliseconds.
 	if err := sqlitex.ExecuteTransient(conn, "PRAGMA temp_store = MEMORY;", nil); err != nil {
 		return fmt.Errorf("keep temporary data in memory: %w", err)
+	}
+	return nil
+}
+
+// journalMode sets the journal mode. Setting the mode a database already has
+// writes nothing.
+func journalMode(conn *sqlite.Conn, mode string) error {
+	var got string
+	err := sqlitex.ExecuteTransient(conn, "PRAGMA journal_mode = "+mode+";", &sqlitex.ExecOptions{
+		ResultFunc: func(s *sqlite.Stmt) error { got = s.ColumnText(0); return nil },
+	})
+	if err != nil {
+		return fmt.Errorf("set journal mode %s: %w", mode, err)
+	}
+	if got != mode {
+		return fmt.Errorf("set journal mode %s: database stays in %q", mode, got)
 	}
 	return nil
 }
@@ -216,7 +307,10 @@ func (s *Store) do(ctx context.Context, fn func(*sqlite.Conn) error) error {
 func (s *Store) Machine(ctx context.Context) (Machine, error) {
 	var m Machine
 	err := s.do(ctx, func(conn *sqlite.Conn) (err error) {
-		m, err = loadMachine(conn)
+		if s.q.machine == "" {
+			return fmt.Errorf("load machine: %w", ErrNoMachine)
+		}
+		m, err = loadMachine(conn, s.q.machine)
 		return err
 	})
 	return m, err
@@ -226,7 +320,10 @@ func (s *Store) Machine(ctx context.Context) (Machine, error) {
 func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
 	var nodes []Node
 	err := s.do(ctx, func(conn *sqlite.Conn) error {
-		return query(conn, sqlSelectNodes, nil, func(st *sqlite.Stmt) {
+		if s.q.nodes == "" {
+			return nil
+		}
+		return query(conn, s.q.nodes, nil, func(st *sqlite.Stmt) {
 			var n Node
 			nodeFields(&n, &scanner{s: st})
 			nodes = append(nodes, n)
@@ -242,7 +339,10 @@ func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
 func (s *Store) Node(ctx context.Context, id int) (Node, error) {
 	var n Node
 	err := s.do(ctx, func(conn *sqlite.Conn) (err error) {
-		n, err = loadNode(conn, id)
+		if s.q.node == "" {
+			return fmt.Errorf("load node %d: %w", id, ErrNoNode)
+		}
+		n, err = loadNode(conn, s.q.node, id)
 		return err
 	})
 	return n, err
@@ -255,6 +355,9 @@ func (s *Store) Cycles(ctx context.Context, limit int) ([]Cycle, error) {
 	}
 	var cycles []Cycle
 	err := s.do(ctx, func(conn *sqlite.Conn) error {
+		if !s.q.cycles {
+			return nil
+		}
 		return query(conn, sqlSelectCycles, func(st *sqlite.Stmt) { st.BindInt64(1, int64(limit)) }, func(st *sqlite.Stmt) {
 			c := Cycle{ID: st.ColumnInt64(0)}
 			cycleFields(&c, &scanner{s: st, i: 1})
@@ -274,6 +377,9 @@ func (s *Store) State(ctx context.Context, key string) ([]byte, bool, error) {
 		found bool
 	)
 	err := s.do(ctx, func(conn *sqlite.Conn) error {
+		if !s.q.state {
+			return nil
+		}
 		return query(conn, sqlSelectState, func(st *sqlite.Stmt) { st.BindText(1, key) }, func(st *sqlite.Stmt) {
 			value = make([]byte, st.ColumnLen(0))
 			st.ColumnBytes(0, value)
@@ -298,6 +404,9 @@ type Stats struct {
 func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	var st Stats
 	err := s.do(ctx, func(conn *sqlite.Conn) error {
+		if !s.q.cycles {
+			return nil
+		}
 		n, bytes, err := cycleTotals(conn)
 		st.Cycles, st.CycleBytes = int(n), bytes
 		return err
@@ -323,6 +432,9 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 // panic continues after the rollback). fn's own error is returned as is. The
 // Writer must not be used after fn returns.
 func (s *Store) Write(ctx context.Context, fn func(w *Writer) error) error {
+	if s.readOnly {
+		return fmt.Errorf("store %s: %w", s.path, ErrReadOnly)
+	}
 	return s.do(ctx, func(conn *sqlite.Conn) error {
 		end, err := sqlitex.ImmediateTransaction(conn)
 		if err != nil {
@@ -387,12 +499,12 @@ func query(conn *sqlite.Conn, sql string, bind, row func(*sqlite.Stmt)) (err err
 	}
 }
 
-func loadMachine(conn *sqlite.Conn) (Machine, error) {
+func loadMachine(conn *sqlite.Conn, sql string) (Machine, error) {
 	var (
 		m     Machine
 		found bool
 	)
-	err := query(conn, sqlSelectMachine, nil, func(st *sqlite.Stmt) {
+	err := query(conn, sql, nil, func(st *sqlite.Stmt) {
 		machineFields(&m, &scanner{s: st})
 		found = true
 	})
@@ -405,12 +517,12 @@ func loadMachine(conn *sqlite.Conn) (Machine, error) {
 	return m, nil
 }
 
-func loadNode(conn *sqlite.Conn, id int) (Node, error) {
+func loadNode(conn *sqlite.Conn, sql string, id int) (Node, error) {
 	var (
 		n     Node
 		found bool
 	)
-	err := query(conn, sqlSelectNode, func(st *sqlite.Stmt) { st.BindInt64(1, int64(id)) }, func(st *sqlite.Stmt) {
+	err := query(conn, sql, func(st *sqlite.Stmt) { st.BindInt64(1, int64(id)) }, func(st *sqlite.Stmt) {
 		nodeFields(&n, &scanner{s: st})
 		found = true
 	})

@@ -29,7 +29,7 @@ func (w *Writer) Machine() (Machine, error) {
 	if err := w.live(); err != nil {
 		return Machine{}, fmt.Errorf("load machine: %w", err)
 	}
-	return loadMachine(w.conn)
+	return loadMachine(w.conn, sqlSelectMachine)
 }
 
 // Node returns a node row as this transaction sees it, or an error wrapping
@@ -38,7 +38,7 @@ func (w *Writer) Node(id int) (Node, error) {
 	if err := w.live(); err != nil {
 		return Node{}, fmt.Errorf("load node %d: %w", id, err)
 	}
-	return loadNode(w.conn, id)
+	return loadNode(w.conn, sqlSelectNode, id)
 }
 
 // UpdateMachine overwrites every column of the machine row with m (ID 0 means
