@@ -29,8 +29,9 @@ fi
 # Real-system tests fail rather than skip when their tools are missing, if we could install them.
 if [ "$(id -u)" = 0 ]; then export WNM_INTEGRATION="${WNM_INTEGRATION:-1}"; fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/wnm-test.XXXXXX")
-mkdir -p "$work/tmp" "$work/logs"
+# Short paths: tests build unix socket paths under TMPDIR, which must stay within 108 bytes.
+work=$(mktemp -d "${TMPDIR:-/tmp}/wnmt.XXXXXX")
+mkdir -p "$work/t" "$work/logs"
 keep=${WNM_TEST_KEEP:-}
 cleanup() {
 	if [ "$keep" = 1 ]; then
@@ -41,7 +42,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-export TMPDIR="$work/tmp" GOTMPDIR="$work/tmp"
+export TMPDIR="$work/t" GOTMPDIR="$work/t"
 begin=$(date +%s)
 elapsed() { echo "$(($(date +%s) - begin))s"; }
 
@@ -58,7 +59,7 @@ for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do
 	echo "   $target ok ($(elapsed))"
 done
 
-mapfile -t pkgs < <(go list ./...)
+mapfile -t pkgs < <(go list ${WNM_TEST_PACKAGES:-./...}) # WNM_TEST_PACKAGES: a narrower list of patterns
 # pass NAME FLAGS...: go test each package in turn, one line each as it ends. Each package's
 # output is in $work/logs/NAME/<package>.log; a failure's tail is printed at once.
 declare -A passed failed notests
