@@ -32,6 +32,9 @@ if [ "$(id -u)" = 0 ]; then export WNM_INTEGRATION="${WNM_INTEGRATION:-1}"; fi
 # Short paths: tests build unix socket paths under TMPDIR, which must stay within 108 bytes.
 work=$(mktemp -d "${TMPDIR:-/tmp}/wnmt.XXXXXX")
 mkdir -p "$work/t" "$work/logs"
+# Like /tmp: tests run nodes as other accounts, which must reach their directories.
+chmod 755 "$work"
+chmod 1777 "$work/t"
 keep=${WNM_TEST_KEEP:-}
 cleanup() {
 	if [ "$keep" = 1 ]; then
