@@ -293,7 +293,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 			if err := os.WriteFile(path, text, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if out, err := systemdAnalyzeVerify(analyze, tmp, path, c.mode == ModeUser); err != nil || out != "" {
+			if out, err := systemdAnalyzeVerify(analyze, path, c.mode == ModeUser); err != nil || out != "" {
 				t.Errorf("systemd-analyze verify %s: %v\n%s\nunit:\n%s", path, err, out, text)
 			}
 		})
@@ -306,22 +306,26 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 		if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if out, _ := systemdAnalyzeVerify(analyze, tmp, path, false); !strings.Contains(out, "BogusKey") {
+		if out, _ := systemdAnalyzeVerify(analyze, path, false); !strings.Contains(out, "BogusKey") {
 			t.Errorf("systemd-analyze verify of a bad unit printed %q; want a warning about BogusKey", out)
 		}
 	})
 }
 
 // systemdAnalyzeVerify runs systemd-analyze [--user] verify path and returns what it printed on
-// stdout and stderr. A user verify gets a private runtime dir under tmp.
-func systemdAnalyzeVerify(analyze, tmp, path string, user bool) (string, error) {
+// stdout and stderr. A user verify gets a private runtime dir of its own, directly under /tmp:
+// the user manager also loads the host's user units, and socket units such as gpg-agent's put
+// their sockets under the runtime dir, whose path must then fit in a socket address (108 bytes),
+// however deep TMPDIR is.
+func systemdAnalyzeVerify(analyze, path string, user bool) (string, error) {
 	args := []string{"verify", path}
 	env := append(os.Environ(), "LC_ALL=C", "SYSTEMD_LOG_COLOR=0")
 	if user {
-		runtime := filepath.Join(tmp, "runtime")
-		if err := os.MkdirAll(runtime, 0o700); err != nil {
+		runtime, err := os.MkdirTemp("/tmp", "wnm-rt")
+		if err != nil {
 			return "", err
 		}
+		defer os.RemoveAll(runtime)
 		args = append([]string{"--user"}, args...)
 		env = append(env, "XDG_RUNTIME_DIR="+runtime)
 	}

@@ -195,7 +195,7 @@ func TestScheduleAnalyze(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, p := range []string{svcPath, timerPath} {
-				if out, err := systemdAnalyzeVerify(analyze, tmp, p, mode == ModeUser); err != nil || out != "" {
+				if out, err := systemdAnalyzeVerify(analyze, p, mode == ModeUser); err != nil || out != "" {
 					t.Errorf("systemd-analyze verify %s: %v\n%s", filepath.Base(p), err, out)
 				}
 			}
