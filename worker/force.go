@@ -82,21 +82,10 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 	// reach, and stop is looked at before each node.
 	stop := ctx
 	ctx = context.WithoutCancel(stop)
-	if err := c.load(ctx); err != nil {
+	obs, in, err := c.prepare(ctx)
+	if err != nil {
 		return nil, err
 	}
-	if !c.Config.DryRun {
-		c.reconcile(ctx)
-	}
-	c.adoption = c.scanAdoption()
-	if !c.Config.DryRun {
-		c.adopt(ctx, c.adoption)
-	} else {
-		c.preview()
-	}
-	obs := c.observe(ctx)
-	c.probeSilent(ctx, obs)
-	in := c.input(obs)
 	plan := decide.Next(in)
 	c.show(obs, plan)
 	var changes []change

@@ -213,6 +213,27 @@ func Preview(ctx context.Context, o Options, obs survey.Observation) (Adoption, 
 	return c.adoption, c.keepAddsOffHeldPorts(ctx, in, decide.Next(in)), nil
 }
 
+// prepare brings the cycle's view up to date before a decision, for a cycle and a forced action
+// alike: it loads the rows, finishes or undoes interrupted operations, adopts (or, in a dry run,
+// previews) node definitions without a row, surveys, and probes silent nodes.
+func (c *cycle) prepare(ctx context.Context) (survey.Observation, decide.Input, error) {
+	if err := c.load(ctx); err != nil {
+		return survey.Observation{}, decide.Input{}, err
+	}
+	if !c.Config.DryRun {
+		c.reconcile(ctx)
+	}
+	c.adoption = c.scanAdoption()
+	if !c.Config.DryRun {
+		c.adopt(ctx, c.adoption)
+	} else {
+		c.preview()
+	}
+	obs := c.observe(ctx)
+	c.probeSilent(ctx, obs)
+	return obs, c.input(obs), nil
+}
+
 // preview puts the nodes a dry run would adopt into this cycle's view, unsaved, and logs them.
 func (c *cycle) preview() {
 	for _, r := range c.adoption.Refused {
@@ -276,21 +297,10 @@ func (c *cycle) run(stop context.Context) (*Result, error) {
 	// finishes, no new one starts, and the cycle is recorded. So everything runs on a context that
 	// the cancellation does not reach, and stop is only looked at before each action.
 	ctx := context.WithoutCancel(stop)
-	if err := c.load(ctx); err != nil {
+	obs, in, err := c.prepare(ctx)
+	if err != nil {
 		return nil, err
 	}
-	if !c.Config.DryRun {
-		c.reconcile(ctx)
-	}
-	c.adoption = c.scanAdoption()
-	if !c.Config.DryRun {
-		c.adopt(ctx, c.adoption)
-	} else {
-		c.preview()
-	}
-	obs := c.observe(ctx)
-	c.probeSilent(ctx, obs)
-	in := c.input(obs)
 	plan := c.keepAddsOffHeldPorts(ctx, in, decide.Next(in))
 	c.Logger.Debug("decision", "features", plan.Features.String(), "counts", plan.Counts.String())
 	c.show(obs, plan)
