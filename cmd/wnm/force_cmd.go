@@ -123,22 +123,12 @@ func (s *session) force(action string, args []string) error {
 	}
 	ctx, stop := onSignal()
 	defer stop()
-	st, err := s.load(ctx, readOnlyIfDryRun)
+	st, changes, err := s.loadForCycle(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	if err := st.needMachine(); err != nil {
-		return err
-	}
 	cfg := st.resolved.Config
-	if err := st.resolved.Validate(); err != nil {
-		return err
-	}
-	changes, err := st.resolved.Changes(st.stored)
-	if err != nil {
-		return err
-	}
 	if action == "teardown" && !req.Confirm && !cfg.DryRun {
 		list, lerr := worker.TeardownList(ctx, st.st)
 		if lerr != nil {

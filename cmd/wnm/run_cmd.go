@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/lock"
 )
 
@@ -55,26 +56,40 @@ func onSignal() (context.Context, func()) {
 	}
 }
 
+// loadForCycle loads what a cycle or a forced action acts on: the machine must exist, the settings
+// must be valid, and the changes are those the run saves. The database is opened read-only in a
+// dry run. The caller closes the state.
+func (s *session) loadForCycle(ctx context.Context) (*state, []config.Change, error) {
+	st, err := s.load(ctx, readOnlyIfDryRun)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := st.needMachine(); err != nil {
+		st.close()
+		return nil, nil, err
+	}
+	if err := st.resolved.Validate(); err != nil {
+		st.close()
+		return nil, nil, err
+	}
+	changes, err := st.resolved.Changes(st.stored)
+	if err != nil {
+		st.close()
+		return nil, nil, err
+	}
+	return st, changes, nil
+}
+
 // Run does one cycle.
 func (runCmd) Run(s *session) error {
 	ctx, stop := onSignal()
 	defer stop()
-	st, err := s.load(ctx, readOnlyIfDryRun)
+	st, changes, err := s.loadForCycle(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	if err := st.needMachine(); err != nil {
-		return err
-	}
 	cfg := st.resolved.Config
-	if err := st.resolved.Validate(); err != nil {
-		return err
-	}
-	changes, err := st.resolved.Changes(st.stored)
-	if err != nil {
-		return err
-	}
 	l, err := lock.TryLock(lock.Path(cfg.DBPath))
 	if err != nil {
 		return err
