@@ -387,10 +387,15 @@ func TestSurvey(t *testing.T) {
 	}
 
 	// A second survey with the first one's counters averages since then,
-	// and does not run the binary again.
+	// and does not run the binary again. The counters are dated a second
+	// back, as a previous cycle's are: on a quiet machine the two surveys
+	// can follow each other within MinRateWindow, and then a fresh sample
+	// is rightly taken instead.
+	prev := obs.Counters
+	prev.At = prev.At.Add(-time.Second)
 	obs2 := Survey(t.Context(), Options{
 		Targets: []Target{healthy}, NodeStorage: dir, Versions: versions, Latest: bin,
-		Prev: &obs.Counters, Timeout: timeout,
+		Prev: &prev, Timeout: timeout,
 	})
 	if obs2.Host.RateSource != "previous" || obs2.Host.RateWindow < MinRateWindow {
 		t.Errorf("second survey: rates from %q over %v, want since the first survey", obs2.Host.RateSource, obs2.Host.RateWindow)
