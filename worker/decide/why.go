@@ -3,6 +3,7 @@ package decide
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,7 +159,11 @@ func (d *decider) pressureBlockers(h Host) []blocker {
 // busy describes the nodes in a transitional status, with the time each
 // delay runs out: "node 2 (RESTARTING until 12:41:07)".
 func (d *decider) busy(now time.Time, codes ...code) string {
-	var parts []string
+	type part struct {
+		id   int
+		text string
+	}
+	var found []part
 	for _, s := range d.nodes {
 		for _, cd := range codes {
 			if s.st != cd {
@@ -178,11 +183,22 @@ func (d *decider) busy(now time.Time, codes ...code) string {
 				st = Migrating
 			}
 			if delay > 0 && !n.Changed.IsZero() {
-				parts = append(parts, fmt.Sprintf("node %d (%s until %s)", n.ID, st, n.Changed.Add(delay).In(now.Location()).Format("15:04:05")))
+				found = append(found, part{n.ID, fmt.Sprintf("node %d (%s until %s)", n.ID, st, n.Changed.Add(delay).In(now.Location()).Format("15:04:05"))})
 			} else {
-				parts = append(parts, fmt.Sprintf("node %d (%s)", n.ID, st))
+				found = append(found, part{n.ID, fmt.Sprintf("node %d (%s)", n.ID, st)})
 			}
 		}
+	}
+	// By id, so that the text does not depend on the order the nodes came in.
+	sort.Slice(found, func(i, j int) bool {
+		if found[i].id != found[j].id {
+			return found[i].id < found[j].id
+		}
+		return found[i].text < found[j].text
+	})
+	parts := make([]string, len(found))
+	for i, p := range found {
+		parts[i] = p.text
 	}
 	if len(parts) > 3 {
 		parts = append(parts[:3], fmt.Sprintf("%d more", len(parts)-3))
