@@ -446,6 +446,34 @@ func (rw *rewriter) flush(sample []byte) {
 	rw.heldName, rw.heldType = "", ""
 }
 
+// familySuffixes are the suffixes a family's samples may add to its name, by OpenMetrics type.
+// Families of other types (gauge, unknown, stateset, none) have samples of their own name only.
+var familySuffixes = map[string][]string{
+	"counter":        {"_total", "_created"},
+	"info":           {"_info"},
+	"histogram":      {"_bucket", "_count", "_sum", "_created"},
+	"gaugehistogram": {"_bucket", "_gcount", "_gsum"},
+	"summary":        {"_count", "_sum", "_created"},
+}
+
+// ofFamily reports whether a sample named name belongs to the family base of OpenMetrics type
+// omType: it is base itself, or base with one of the type's suffixes. "a0" is not of "a", and
+// "a_" is of no family but its own.
+func ofFamily(name []byte, base, omType string) bool {
+	if string(name) == base {
+		return true
+	}
+	if len(name) <= len(base) || string(name[:len(base)]) != base {
+		return false
+	}
+	for _, suffix := range familySuffixes[omType] {
+		if string(name[len(base):]) == suffix {
+			return true
+		}
+	}
+	return false
+}
+
 // suffixed reports whether b is name followed by suffix.
 func suffixed(b []byte, name, suffix string) bool {
 	return len(b) == len(name)+len(suffix) && string(b[:len(name)]) == name && string(b[len(name):]) == suffix
@@ -462,7 +490,7 @@ func (rw *rewriter) sample(line []byte) {
 	}
 	// A sample of another name than the described family (descriptors with no samples of
 	// their own) is an untyped family of its own, as the parser reads it.
-	if rw.cur.valid && !bytes.HasPrefix(name, []byte(rw.cur.base)) {
+	if rw.cur.valid && !ofFamily(name, rw.cur.base, rw.cur.omType) {
 		rw.cur = family{}
 	}
 	keep := rw.cur.keep
