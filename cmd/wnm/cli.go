@@ -138,7 +138,7 @@ func newParser(e *env, c *cli) (*kong.Kong, error) {
 			"the config files ~/.local/share/wnm/config, ~/wnm/config and -c FILE, the database, and the defaults. "+
 			"Supplied settings are saved in the database and used by the same run.\n\n"+
 			"Exit codes: 0 success; 1 fatal error (bad setting, no database, immutable change); "+
-			"2 usage error or unavailable command; 75 another cycle is running."),
+			"2 usage error or unavailable command; 75 another cycle is running; 130 or 143 stopped by SIGINT or SIGTERM after recording."),
 		kong.Writers(e.stdout, e.stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
