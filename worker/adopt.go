@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
-	"github.com/wnm-project/wnm/units/launchd"
-	"github.com/wnm-project/wnm/units/systemd"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/store"
 )
 
@@ -65,34 +64,28 @@ type Refusal struct {
 	Reason  string `json:"reason"`
 }
 
-// scanNodes returns the node definitions the service manager holds: systemd units or launchd
-// plists. The setsid manager has none (its nodes are found by their directories).
-func (c *cycle) scanNodes() ([]gen.Adopted, error) {
+// adopter returns the node manager whose definitions are scanned, when it keeps one per node
+// (a systemd unit, a launchd plist); nil for a manager that keeps none (setsid: its nodes are
+// found by their directories).
+func (c *cycle) adopter() units.Adopter {
 	m := c.scanner
 	if m == nil {
 		m = c.Manager
 	}
-	switch m := m.(type) {
-	case *systemd.Manager:
-		return systemd.ScanUnits(m.UnitDir())
-	case *launchd.Manager:
-		return launchd.ScanPlists(m.PlistDir())
+	a, _ := m.(units.Adopter)
+	return a
+}
+
+// scanNodes returns the node definitions the service manager holds.
+func (c *cycle) scanNodes() ([]gen.Adopted, error) {
+	if a := c.adopter(); a != nil {
+		return a.Definitions()
 	}
 	return nil, nil
 }
 
 // hasDefinitions reports whether the node manager keeps a definition per node (a unit or plist).
-func (c *cycle) hasDefinitions() bool {
-	m := c.scanner
-	if m == nil {
-		m = c.Manager
-	}
-	switch m.(type) {
-	case *systemd.Manager, *launchd.Manager:
-		return true
-	}
-	return false
-}
+func (c *cycle) hasDefinitions() bool { return c.adopter() != nil }
 
 var nodeDir = regexp.MustCompile(`^antnode(\d{1,6})$`)
 
@@ -139,13 +132,12 @@ func (c *cycle) scanAdoption() Adoption {
 			}
 			continue
 		}
-		_, isUnit := systemd.UnitID(a.Service)
-		switch {
-		case perID[a.ID] > 1:
+		if perID[a.ID] > 1 {
 			refuse(a, fmt.Sprintf("another definition also claims node %d", a.ID))
 			continue
-		case !isUnit && a.Service != gen.PlistName(a.ID):
-			refuse(a, "not named as wnm names nodes ("+gen.PlistName(a.ID)+")")
+		}
+		if err := c.adopter().CheckName(a); err != nil {
+			refuse(a, err.Error())
 			continue
 		}
 		if id, ok := portOwner[a.Port]; ok {
