@@ -142,6 +142,28 @@ func TestNewIDsStayClear(t *testing.T) {
 			if len(adds) == 0 || adds[0] != tt.want {
 				t.Errorf("added %v, want %d first; adoption %+v\n%s", adds, tt.want, ad, plan)
 			}
+			// A dry run previews the same ids, and writes nothing.
+			dry := cfg
+			dry.DryRun = true
+			res, err := Run(context.Background(), Options{Store: st, Config: dry, Platform: plat, Manager: m,
+				Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
+				Survey:    func(context.Context, survey.Options) survey.Observation { return obs },
+				HeldPorts: func(context.Context) (map[int]bool, error) { return held, nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dryAdds []int
+			for _, a := range res.Plan.Actions {
+				if a.Kind == decide.Add {
+					dryAdds = append(dryAdds, a.Node)
+				}
+			}
+			if !slices.Equal(dryAdds, adds) {
+				t.Errorf("run --dry_run adds %v, plan adds %v", dryAdds, adds)
+			}
+			if rows, _ := st.Nodes(context.Background()); len(rows) != 3 {
+				t.Errorf("the dry run left %d rows, want 3", len(rows))
+			}
 		})
 	}
 }

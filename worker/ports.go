@@ -7,7 +7,9 @@ import (
 
 	psnet "github.com/shirou/gopsutil/v4/net"
 
+	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/decide"
+	"github.com/wnm-project/wnm/worker/store"
 )
 
 // HeldPorts returns the TCP ports that a process listens on and the UDP ports bound on this host
@@ -75,11 +77,13 @@ func (c *cycle) listenerIDs(ctx context.Context) ([]int, error) {
 
 // portIDs returns the ids, up to the highest id a new node may get, whose node, metrics or RPC
 // port is one of ports, sorted.
-func (c *cycle) portIDs(ports []int) []int {
-	top := c.Config.MaxNodeID()
+func (c *cycle) portIDs(ports []int) []int { return portIDs(c.Config, ports) }
+
+func portIDs(cfg config.Config, ports []int) []int {
+	top := cfg.MaxNodeID()
 	var ids []int
 	for _, p := range ports {
-		for _, base := range []int{c.Config.PortStart, c.Config.MetricsPortStart, c.Config.RPCPortStart} {
+		for _, base := range []int{cfg.PortStart, cfg.MetricsPortStart, cfg.RPCPortStart} {
 			if id := p - base*1000; id > 0 && id <= top {
 				ids = append(ids, id)
 			}
@@ -87,4 +91,19 @@ func (c *cycle) portIDs(ports []int) []int {
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids)
+}
+
+// NextIDs returns the ids the next k new nodes would get, as a cycle chooses them: above every
+// row, every held id (units, plists, node directories) and highest_node_id_used, and none whose
+// node, metrics or RPC port is one of ports or a row's. Fewer than k when the ids run out.
+func NextIDs(cfg config.Config, rows []store.Node, held, ports []int, k int) []int {
+	nodes := make([]decide.Node, 0, len(rows))
+	for _, n := range rows {
+		nodes = append(nodes, decide.Node{ID: n.ID})
+		ports = append(ports, n.Port, n.MetricsPort, n.RPCPort)
+	}
+	if cfg.HighestNodeIDUsed > 0 {
+		held = append(slices.Clone(held), cfg.HighestNodeIDUsed)
+	}
+	return decide.FreeIDs(nodes, held, portIDs(cfg, ports), cfg.MaxNodeID(), k)
 }
