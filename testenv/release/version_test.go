@@ -271,13 +271,7 @@ func TestBuildStampsVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, _ := identity(t, top)
-	bin := filepath.Join(t.TempDir(), "wnm")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", strings.TrimSpace(string(ldflags)), "-o", bin, "./cmd/wnm")
-	build.Dir = top
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildWnm(t, strings.TrimSpace(string(ldflags)))
 	out, err := exec.Command(bin, "version", "--json").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -292,4 +286,17 @@ func TestBuildStampsVersion(t *testing.T) {
 	if got.Version != id["VERSION"] || got.Commit != id["COMMIT"] || got.BuildDate != id["DATE"] {
 		t.Errorf("wnm version --json says %+v, version.sh %v", got, id)
 	}
+}
+
+// buildWnm builds cmd/wnm as the packages do (static, -trimpath) into a temporary directory.
+func buildWnm(t *testing.T, ldflags string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "wnm")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-o", bin, "./cmd/wnm")
+	build.Dir = root(t)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
