@@ -72,4 +72,7 @@ type Adopter interface {
 	// CheckName returns why a definition cannot be adopted under its file name, or nil when it
 	// can.
 	CheckName(a gen.Adopted) error
+	// DefinitionID returns the node id a definition's file name carries (antnode0007.service is
+	// node 7), whether or not the file can be parsed.
+	DefinitionID(name string) (int, bool)
 }

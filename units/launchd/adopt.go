@@ -84,3 +84,7 @@ func (m *Manager) CheckName(a gen.Adopted) error {
 	}
 	return nil
 }
+
+// DefinitionID returns the node id of a node plist's file name (com.autonomi.antnode-7.plist is
+// node 7).
+func (m *Manager) DefinitionID(name string) (int, bool) { return plistID(name) }

@@ -80,3 +80,6 @@ func (m *Manager) Definitions() ([]gen.Adopted, error) { return ScanUnits(m.unit
 // CheckName accepts every node unit name: a unit is adopted under the name it has on disk, anm's
 // three-digit antnode013.service included.
 func (m *Manager) CheckName(gen.Adopted) error { return nil }
+
+// DefinitionID returns the node id of a node unit's file name (see [UnitID]).
+func (m *Manager) DefinitionID(name string) (int, bool) { return unitID(name) }
