@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/anm"
 	"github.com/wnm-project/wnm/worker/config"
@@ -48,10 +49,12 @@ func (s *session) migrateAnm(ctx context.Context) error {
 		return fmt.Errorf("--migrate_anm: %w (nothing was changed)", err)
 	}
 
-	// anm's values replace the defaults; whatever the operator supplies still wins.
+	// anm's values replace the defaults; whatever the operator supplies still wins. anm's nodes
+	// are systemd system units.
+	anmSpec := units.Spec{Kind: units.Systemd, Mode: gen.ModeSudo}
 	p := s.env.platform(gen.ModeSudo)
 	base := config.Defaults(p)
-	base.ProcessManager = "systemd+sudo"
+	base.ProcessManager = anmSpec.String()
 	if root != "" {
 		base.DBPath = anm.Path(root, base.DBPath)
 	}
@@ -69,7 +72,7 @@ func (s *session) migrateAnm(ctx context.Context) error {
 		return err
 	}
 	cfg := r.Config
-	if cfg.ProcessManager != "systemd+sudo" {
+	if cfg.ProcessManager != anmSpec.String() {
 		return fmt.Errorf("--migrate_anm: anm's nodes are systemd system units; process_manager must be systemd+sudo, not %s", cfg.ProcessManager)
 	}
 	if err := cfg.Validate(); err != nil {

@@ -120,12 +120,6 @@ func New(o Options) (*Manager, error) {
 // Name returns "launchd+sudo" or "launchd+user".
 func (m *Manager) Name() string { return units.Spec{Kind: units.Launchd, Mode: m.mode}.String() }
 
-// Domain returns the launchd domain the manager's jobs live in: "system" or "gui/<uid>".
-func (m *Manager) Domain() string { return m.domain }
-
-// PlistDir returns the directory the manager writes plists to.
-func (m *Manager) PlistDir() string { return m.plistDir }
-
 func (m *Manager) plistPath(id int) string { return filepath.Join(m.plistDir, gen.PlistName(id)) }
 
 func (m *Manager) target(id int) string { return m.domain + "/" + gen.LaunchdLabel(id) }

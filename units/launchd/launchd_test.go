@@ -315,8 +315,8 @@ func TestNew(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Name() != tt.wantName || m.PlistDir() != tt.wantDir || m.Domain() != tt.wantDomain {
-				t.Errorf("New = %s, %s, %s; want %s, %s, %s", m.Name(), m.PlistDir(), m.Domain(), tt.wantName, tt.wantDir, tt.wantDomain)
+			if m.Name() != tt.wantName || m.plistDir != tt.wantDir || m.domain != tt.wantDomain {
+				t.Errorf("New = %s, %s, %s; want %s, %s, %s", m.Name(), m.plistDir, m.domain, tt.wantName, tt.wantDir, tt.wantDomain)
 			}
 		})
 	}

@@ -118,9 +118,6 @@ func New(o Options) (*Manager, error) {
 // Name returns "systemd+sudo" or "systemd+user".
 func (m *Manager) Name() string { return units.Spec{Kind: units.Systemd, Mode: m.mode}.String() }
 
-// UnitDir returns the directory the manager writes unit files to.
-func (m *Manager) UnitDir() string { return m.unitDir }
-
 // via names the transport in use, for debug lines.
 func (m *Manager) via(ctx context.Context) string {
 	v, _ := m.client.Via(ctx)

@@ -327,8 +327,8 @@ func TestNew(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Name() != tt.wantName || m.UnitDir() != tt.wantDir || m.client.transport != tt.wantTransport {
-				t.Errorf("New = %s in %s over %s; want %s in %s over %s", m.Name(), m.UnitDir(), m.client.transport, tt.wantName, tt.wantDir, tt.wantTransport)
+			if m.Name() != tt.wantName || m.unitDir != tt.wantDir || m.client.transport != tt.wantTransport {
+				t.Errorf("New = %s in %s over %s; want %s in %s over %s", m.Name(), m.unitDir, m.client.transport, tt.wantName, tt.wantDir, tt.wantTransport)
 			}
 		})
 	}
