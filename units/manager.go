@@ -1,9 +1,11 @@
 // Package units integrates with service managers: it registers, starts, stops, inspects and
-// discovers antnode processes through one [Manager] interface, so the worker cycle can drive setsid
-// today and systemd or launchd later without knowing which one it talks to. It must not decide
-// anything: which node to start, stop or remove, and when, is the decision engine's job; a manager
-// only carries out what it is told and reports what it sees. It does not parse metrics either (the
-// survey checks the metrics port).
+// discovers antnode processes through one [Manager] interface, so the worker cycle drives setsid,
+// systemd or launchd without knowing which one it talks to. A process_manager value is parsed once
+// into a [Spec]; [Open] makes the manager it names from the backends that registered themselves
+// (units/setsid, units/systemd, units/launchd), and a manager that keeps a definition per node is
+// an [Adopter]. It must not decide anything: which node to start, stop or remove, and when, is the
+// decision engine's job; a manager only carries out what it is told and reports what it sees. It
+// does not parse metrics either (the survey checks the metrics port).
 package units
 
 import (

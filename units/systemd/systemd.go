@@ -1,7 +1,8 @@
 // Package systemd is the [units.Manager] that runs each antnode as a systemd service,
 // antnode0001.service and so on (the names anm and wnm-python use), as system units in sudo mode
 // and user units in user mode. It owns the node unit files in its unit dir and talks to systemd
-// through go-systemd's D-Bus API, falling back to running systemctl when no bus can be reached.
+// through a [Client], go-systemd's D-Bus API with systemctl as the fallback when no bus can be
+// reached; wnm's installer uses the same client for its timer.
 // It also reads units other tools wrote ([ParseUnit], [ScanUnits]) and checks user-mode lingering
 // ([EnsureLinger]).
 //
