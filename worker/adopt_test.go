@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wnm-project/wnm/units/run"
 	"github.com/wnm-project/wnm/units/systemd"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/store"
@@ -70,7 +71,7 @@ func TestAdoptAnmUnits(t *testing.T) {
 	}
 	defer st.Close()
 	m, err := systemd.New(systemd.Options{Mode: "sudo", UnitDir: unitDir, Transport: systemd.TransportSystemctl,
-		Runner: systemd.RunnerFunc(func(ctx context.Context, argv []string) ([]byte, error) {
+		Runner: run.Func(func(ctx context.Context, argv []string) ([]byte, error) {
 			t.Errorf("adoption ran %q", argv)
 			return nil, nil
 		})})

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/decide"
 	"github.com/wnm-project/wnm/worker/store"
@@ -252,27 +253,15 @@ func (f *fleet) get(id int, path string) string {
 // to start), failing after a deadline.
 func (f *fleet) waitUp(ids ...int) {
 	f.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
 	for _, id := range ids {
-		for f.get(id, "/metrics") == "" {
-			if time.Now().After(deadline) {
-				f.t.Fatalf("node %d did not answer on its metrics port", id)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		poll.Until(f.t, 15*time.Second, fmt.Sprintf("node %d to answer on its metrics port", id), func() bool { return f.get(id, "/metrics") != "" })
 	}
 }
 
 func (f *fleet) waitDown(ids ...int) {
 	f.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
 	for _, id := range ids {
-		for f.get(id, "/metrics") != "" {
-			if time.Now().After(deadline) {
-				f.t.Fatalf("node %d still answers", id)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		poll.Until(f.t, 15*time.Second, fmt.Sprintf("node %d to stop answering", id), func() bool { return f.get(id, "/metrics") == "" })
 	}
 }
 
@@ -593,13 +582,7 @@ func TestSelfUpgradedNodeIsRestarted(t *testing.T) {
 	f.cycle(time.Second, nil)
 	f.waitUp(1)
 	old := f.pid(1)
-	deadline := time.Now().Add(15 * time.Second)
-	for alive(old) {
-		if time.Now().After(deadline) {
-			t.Fatal("node 1 did not stop after its self-upgrade")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.Until(t, 15*time.Second, "node 1 to stop after its self-upgrade", func() bool { return !alive(old) })
 	r := f.cycle(61*time.Second, nil)
 	if got := kinds(r); got != "start1" {
 		t.Fatalf("after the self-upgrade exit: %s, want start1", got)

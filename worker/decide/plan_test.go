@@ -3,12 +3,14 @@ package decide_test
 import (
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wnm-project/wnm/testenv/golden"
 	"github.com/wnm-project/wnm/worker/decide"
 )
 
@@ -67,7 +69,7 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, tt.name+".plan", decide.Next(tt.in).String())
+			golden.Compare(t, filepath.Join("testdata", tt.name+".plan"), decide.Next(tt.in).String())
 		})
 	}
 }
