@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
@@ -94,7 +95,7 @@ func (c *cycle) hasDefinitions() bool {
 	return false
 }
 
-var nodeDir = regexp.MustCompile(`^antnode(\d{1,6})$`)
+var nodeDir = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode(\d{1,6})$`) })
 
 // scanAdoption finds the node definitions without a row and decides, without writing, which are
 // adopted. A definition is refused when another definition claims the same id, when a row already
@@ -164,7 +165,7 @@ func (c *cycle) scanAdoption() Adoption {
 	// directories; a stray one is reconciled as wnm's own, on its id.)
 	if ents, err := os.ReadDir(c.Config.NodeStorage); err == nil && c.hasDefinitions() {
 		for _, e := range ents {
-			m := nodeDir.FindStringSubmatch(e.Name())
+			m := nodeDir().FindStringSubmatch(e.Name())
 			if m == nil || !e.IsDir() {
 				continue
 			}
