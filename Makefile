@@ -25,8 +25,8 @@ check: ## gofmt, go vet and golangci-lint (.golangci.yml)
 # bench prints the operator-facing table (start-up, idle cycles on real fake-node fleets, bytes
 # written, peak RSS) with a goal per row; bench-go runs the package benchmarks. They are apart
 # because each takes minutes on a 2-core machine and each would disturb the other's timings.
-bench: ## Print the benchmark table of wnm's goals: make bench NODES=50,1000 CYCLES=7 STARTS=30
-	bash testenv/scripts/bench.sh $(or $(NODES),50,1000) $(or $(CYCLES),7) $(or $(STARTS),30)
+bench: ## Print the benchmark table of wnm's goals: make bench [BASE=main] [NODES=50,1000] [CYCLES=7] [STARTS=30]
+	BASE=$(BASE) bash testenv/scripts/bench.sh $(or $(NODES),50,1000) $(or $(CYCLES),7) $(or $(STARTS),30)
 
 bench-go: ## Run the Go benchmarks of every package
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -40,6 +40,7 @@ func main() {
 
 type options struct {
 	wnm, fake, capture string
+	base               string // an earlier wnm to compare with, measured interleaved; "" for none
 	nodes              []int
 	cycles, starts     int
 	portBase           int
@@ -57,6 +58,7 @@ func run() int {
 	var nodes string
 	flag.StringVar(&o.wnm, "wnm", "", "the wnm binary")
 	flag.StringVar(&o.fake, "fake", "", "the fakeantnode binary")
+	flag.StringVar(&o.base, "base", "", "an earlier wnm binary to compare with: its runs alternate with -wnm's on the same fleet")
 	flag.StringVar(&o.capture, "capture", "", "a captured antnode /metrics answer, served by every fake node")
 	flag.StringVar(&nodes, "nodes", "50,1000", "fleet sizes, comma-separated")
 	flag.IntVar(&o.cycles, "cycles", 5, "idle cycles measured per fleet")
@@ -73,8 +75,8 @@ func run() int {
 		}
 		o.nodes = append(o.nodes, n)
 	}
-	for _, p := range []*string{&o.wnm, &o.fake, &o.capture, &o.profile} {
-		if p == &o.profile && *p == "" {
+	for _, p := range []*string{&o.wnm, &o.fake, &o.capture, &o.profile, &o.base} {
+		if (p == &o.profile || p == &o.base) && *p == "" {
 			continue
 		}
 		abs, err := filepath.Abs(*p)
@@ -93,13 +95,22 @@ func run() int {
 	defer stop()
 	var rows []row
 	self, _ := os.Executable()
-	ref := medianStart(ctx, o.starts, self, "noop")
-	rows = append(rows, row{name: "reference: a Go program that does nothing", value: ms(ref.wall)})
-	st := medianStart(ctx, o.starts, o.wnm, "--version")
-	rows = append(rows, row{name: "wnm --version", value: ms(st.wall), goal: "< " + ms(startGoal), pass: verdict(st.wall < startGoal),
-		note: fmt.Sprintf("%.1f× the reference; peak RSS %d KB", float64(st.wall)/float64(ref.wall), st.rss)})
-	hs := medianStart(ctx, o.starts, o.wnm, "--help")
-	rows = append(rows, row{name: "wnm --help", value: ms(hs.wall), note: fmt.Sprintf("%.1f× the reference", float64(hs.wall)/float64(ref.wall))})
+	bins := [][]string{{self, "noop"}, {o.wnm, "--version"}, {o.wnm, "--help"}}
+	if o.base != "" {
+		bins = append(bins, []string{o.base, "--version"}, []string{o.base, "--help"})
+	}
+	starts := medianStarts(ctx, o.starts, bins)
+	ref, st, hs := starts[0], starts[1], starts[2]
+	var bst, bhs sample
+	if o.base != "" {
+		bst, bhs = starts[3], starts[4]
+	}
+	rows = append(rows, row{name: "reference: a Go program that does nothing", value: ms(ref.wall), note: fmt.Sprintf("%d page faults", ref.faults)})
+	rows = append(rows, row{name: "wnm --version", before: ms(bst.wall), value: ms(st.wall), goal: "< " + ms(startGoal), pass: verdict(st.wall < startGoal),
+		note: fmt.Sprintf("%.1f× the reference (before: %.1f×); %d page faults (before: %d); peak RSS %d KB",
+			ratio(st.wall, ref.wall), ratio(bst.wall, ref.wall), st.faults, bst.faults, st.rss)})
+	rows = append(rows, row{name: "wnm --help", before: ms(bhs.wall), value: ms(hs.wall),
+		note: fmt.Sprintf("%.1f× the reference (before: %.1f×); %d page faults (before: %d)", ratio(hs.wall, ref.wall), ratio(bhs.wall, ref.wall), hs.faults, bhs.faults)})
 	failed := false
 	for _, n := range o.nodes {
 		if ctx.Err() != nil {
@@ -113,14 +124,16 @@ func run() int {
 			continue
 		}
 		goal, ok := cycleGoals[n]
-		r := row{name: fmt.Sprintf("idle cycle, %d nodes, steady state", n), value: secs(fr.wall),
-			note: fmt.Sprintf("survey %s; %.0f× the reference", secs(fr.survey), float64(fr.wall)/float64(ref.wall))}
+		b := fr.base
+		r := row{name: fmt.Sprintf("idle cycle, %d nodes, steady state", n), before: secs(b.wall), value: secs(fr.wall),
+			note: fmt.Sprintf("survey %s (before: %s); %.0f× the reference", secs(fr.survey), secs(b.survey), ratio(fr.wall, ref.wall))}
 		if ok {
 			r.goal, r.pass = "< "+secs(goal), verdict(fr.wall < goal)
 		}
 		rows = append(rows, r,
-			row{name: fmt.Sprintf("  written per cycle, %d nodes", n), value: kb(fr.wchar), note: fmt.Sprintf("write calls; %s reached the disk", kb(fr.disk))},
-			row{name: fmt.Sprintf("  peak RSS, %d nodes", n), value: fmt.Sprintf("%d KB", fr.rss),
+			row{name: fmt.Sprintf("  written per cycle, %d nodes", n), before: kb(b.wchar), value: kb(fr.wchar),
+				note: fmt.Sprintf("write calls; %s reached the disk (before: %s)", kb(fr.disk), kb(b.disk))},
+			row{name: fmt.Sprintf("  peak RSS, %d nodes", n), before: rssKB(b.rss), value: rssKB(fr.rss),
 				note: fmt.Sprintf("one fake node: %d KB resident, %d KB of it private", fr.fakeRSS[0], fr.fakeRSS[1])})
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
@@ -148,18 +161,54 @@ func verdict(ok bool) string {
 	return "FAIL"
 }
 
-type row struct{ name, value, goal, pass, note string }
+type row struct{ name, before, value, goal, pass, note string }
 
+// printTable prints the rows; the "before" column only when some row has a value there.
 func printTable(w io.Writer, rows []row) {
-	width := 4
+	width, before := 4, false
 	for _, r := range rows {
 		width = max(width, len(r.name))
+		before = before || (r.before != "" && r.before != "0.0 ms" && r.before != "0.000 s")
 	}
-	fmt.Fprintf(w, "%-*s  %10s  %10s  %-4s  %s\n", width, "case", "wnm", "goal", "", "notes")
+	line := func(r row) {
+		if before {
+			fmt.Fprintf(w, "%-*s  %10s  %10s  %10s  %-4s  %s\n", width, r.name, r.before, r.value, r.goal, r.pass, r.note)
+		} else {
+			fmt.Fprintf(w, "%-*s  %10s  %10s  %-4s  %s\n", width, r.name, r.value, r.goal, r.pass, r.note)
+		}
+	}
+	line(row{name: "case", before: "before", value: "wnm", goal: "goal", note: "notes"})
 	for _, r := range rows {
-		fmt.Fprintf(w, "%-*s  %10s  %10s  %-4s  %s\n", width, r.name, r.value, r.goal, r.pass, r.note)
+		if !before {
+			r.note = stripBefore(r.note)
+		}
+		line(r)
 	}
 }
+
+// stripBefore drops the "(before: …)" parts of a note when nothing was compared.
+func stripBefore(s string) string {
+	for {
+		i := strings.Index(s, " (before: ")
+		if i < 0 {
+			return s
+		}
+		j := strings.IndexByte(s[i:], ')')
+		if j < 0 {
+			return s
+		}
+		s = s[:i] + s[i+j+1:]
+	}
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func rssKB(kb int64) string { return fmt.Sprintf("%d KB", kb) }
 
 func ms(d time.Duration) string   { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 func secs(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }
@@ -171,31 +220,42 @@ func kb(b int64) string {
 }
 
 type sample struct {
-	wall time.Duration
-	rss  int64 // KB
+	wall   time.Duration
+	rss    int64 // KB
+	faults int64 // minor page faults: on a VM these cost tens of µs each, and they do not depend on the load
 }
 
-// medianStart runs bin args n times (after two warm-up runs) and returns the median wall time and
-// the median peak RSS.
-func medianStart(ctx context.Context, n int, bin string, args ...string) sample {
-	var walls []time.Duration
-	var rss []int64
+// medianStarts runs each command n times (after two warm-up rounds), one command after the other
+// in each round so that a change in the machine's load touches them alike, and returns each one's
+// median wall time and median peak RSS.
+func medianStarts(ctx context.Context, n int, cmds [][]string) []sample {
+	walls := make([][]time.Duration, len(cmds))
+	rss := make([][]int64, len(cmds))
+	faults := make([][]int64, len(cmds))
 	for i := 0; i < n+2 && ctx.Err() == nil; i++ {
-		cmd := exec.Command(bin, args...)
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		t := time.Now()
-		err := cmd.Run()
-		d := time.Since(t)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "wnmbench: %s %s: %v\n", bin, strings.Join(args, " "), err)
+		for j, c := range cmds {
+			cmd := exec.Command(c[0], c[1:]...)
+			cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+			t := time.Now()
+			err := cmd.Run()
+			d := time.Since(t)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "wnmbench: %s: %v\n", strings.Join(c, " "), err)
+			}
+			if i >= 2 {
+				walls[j] = append(walls[j], d)
+				rss[j] = append(rss[j], maxRSS(cmd.ProcessState))
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+					faults[j] = append(faults[j], ru.Minflt)
+				}
+			}
 		}
-		if i < 2 {
-			continue
-		}
-		walls = append(walls, d)
-		rss = append(rss, maxRSS(cmd.ProcessState))
 	}
-	return sample{wall: median(walls), rss: median(rss)}
+	out := make([]sample, len(cmds))
+	for j := range cmds {
+		out[j] = sample{wall: median(walls[j]), rss: median(rss[j]), faults: median(faults[j])}
+	}
+	return out
 }
 
 func median[T int64 | time.Duration](v []T) T {
@@ -227,10 +287,16 @@ func oublock(ps *os.ProcessState) int64 {
 }
 
 type fleetResult struct {
+	cycleFigures
+	base    cycleFigures // the -base binary's, when given
+	fakeRSS [2]int64     // resident, private (anonymous)
+}
+
+// cycleFigures are the medians of one binary's idle cycles.
+type cycleFigures struct {
 	wall, survey time.Duration
 	wchar, disk  int64
 	rss          int64
-	fakeRSS      [2]int64 // resident, private (anonymous)
 }
 
 // benchFleet builds a fleet of n fake nodes with wnm itself in a scratch HOME, waits for the
@@ -253,10 +319,13 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 		return res, err
 	}
 	env := append(cleanEnv(), "HOME="+home)
+	// Bringing a fleet up takes minutes: wnm copies (and syncs) the node binary for every node it
+	// adds, one after the other. A measured cycle takes seconds at most.
+	bin, timeout := o.wnm, time.Hour
 	wnm := func(args ...string) ([]byte, *os.ProcessState, time.Duration, error) {
-		c, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		c, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		cmd := exec.CommandContext(c, o.wnm, args...)
+		cmd := exec.CommandContext(c, bin, args...)
 		cmd.Env, cmd.Dir = env, home
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -308,35 +377,53 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 	}
 	res.fakeRSS = fakeRSS(scratch)
 	fmt.Fprintf(os.Stderr, "wnmbench: %d nodes running; measuring %d idle cycles\n", n, o.cycles)
-	var walls, surveys []time.Duration
-	var wchars, disks, rsss []int64
-	for i := 0; i < o.cycles && ctx.Err() == nil; i++ {
+	timeout = 5 * time.Minute
+	type series struct {
+		walls, surveys     []time.Duration
+		wchars, disks, rss []int64
+	}
+	var now, before series
+	measure := func(b string, s *series, i int) error {
+		bin = b
 		args := []string{"run", "--loglevel", "INFO"}
-		if o.profile != "" {
+		if o.profile != "" && b == o.wnm {
 			args = append(args, "--cpuprofile", filepath.Join(o.profile, fmt.Sprintf("cycle-%d-%d.pprof", n, i+1)))
 		}
 		out, ps, d, err := wnm(args...)
 		if err != nil {
-			return res, err
+			return err
 		}
 		line := cycleLine(out)
 		if !strings.Contains(line, "actions=[survey]") || !strings.Contains(line, fmt.Sprintf(" running=%d ", n)) {
-			return res, fmt.Errorf("cycle %d was not idle: %s", i+1, line)
+			return fmt.Errorf("cycle %d of %s was not idle: %s", i+1, b, line)
 		}
-		walls = append(walls, d)
+		s.walls = append(s.walls, d)
 		sv, _ := strconv.ParseFloat(field(line, "survey_seconds"), 64)
-		surveys = append(surveys, time.Duration(sv*float64(time.Second)))
+		s.surveys = append(s.surveys, time.Duration(sv*float64(time.Second)))
 		w, err := strconv.ParseInt(field(line, "wchar"), 10, 64)
 		if err != nil {
 			w = -1
 		}
-		wchars = append(wchars, w)
-		disks = append(disks, oublock(ps))
-		rsss = append(rsss, maxRSS(ps))
-		fmt.Fprintf(os.Stderr, "wnmbench: %d nodes, cycle %d: %s\n", n, i+1, secs(d))
+		s.wchars = append(s.wchars, w)
+		s.disks = append(s.disks, oublock(ps))
+		s.rss = append(s.rss, maxRSS(ps))
+		fmt.Fprintf(os.Stderr, "wnmbench: %d nodes, cycle %d of %s: %s\n", n, i+1, b, secs(d))
+		return nil
 	}
-	res.wall, res.survey = median(walls), median(surveys)
-	res.wchar, res.disk, res.rss = median(wchars), median(disks), median(rsss)
+	for i := 0; i < o.cycles && ctx.Err() == nil; i++ {
+		if o.base != "" {
+			if err := measure(o.base, &before, i); err != nil {
+				return res, err
+			}
+		}
+		if err := measure(o.wnm, &now, i); err != nil {
+			return res, err
+		}
+	}
+	figures := func(s series) cycleFigures {
+		return cycleFigures{wall: median(s.walls), survey: median(s.surveys), wchar: median(s.wchars), disk: median(s.disks), rss: median(s.rss)}
+	}
+	res.cycleFigures, res.base = figures(now), figures(before)
 	return res, ctx.Err()
 }
 
