@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
@@ -93,7 +94,7 @@ func (c *cycle) manager() units.Manager {
 	return c.Manager
 }
 
-var nodeDir = regexp.MustCompile(`^antnode(\d{1,6})$`)
+var nodeDir = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode(\d{1,6})$`) })
 
 // heldIDs returns the ids of every node the machine holds outside the table, as the node manager
 // finds them (unit files and plists, whether wnm can parse them or not; setsid's node
@@ -111,7 +112,7 @@ func (c *cycle) heldIDs(ctx context.Context, found []gen.Adopted) []int {
 	}
 	if ents, err := os.ReadDir(c.Config.NodeStorage); err == nil {
 		for _, e := range ents {
-			if m := nodeDir.FindStringSubmatch(e.Name()); m != nil && e.IsDir() {
+			if m := nodeDir().FindStringSubmatch(e.Name()); m != nil && e.IsDir() {
 				id, _ := strconv.Atoi(m[1])
 				ids = append(ids, id)
 			}

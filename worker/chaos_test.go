@@ -394,7 +394,7 @@ func (h *chaos) check() {
 	for _, parent := range []string{c.NodeStorage, h.spec.Platform.Dirs().Logs} {
 		entries, _ := os.ReadDir(parent)
 		for _, e := range entries {
-			if !nodeDirName.MatchString(e.Name()) {
+			if !nodeDirName().MatchString(e.Name()) {
 				continue
 			}
 			id, _ := strconv.Atoi(strings.TrimPrefix(e.Name(), "antnode"))
@@ -410,7 +410,7 @@ func (h *chaos) check() {
 	for root := range byRoot {
 		entries, _ := os.ReadDir(root)
 		for _, e := range entries {
-			if leftover.MatchString(e.Name()) {
+			if leftover().MatchString(e.Name()) {
 				h.violation("temporary file %s left", filepath.Join(root, e.Name()))
 			}
 			if e.Name() == "node.pid" {
