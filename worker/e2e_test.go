@@ -529,7 +529,7 @@ func TestHangingNodeDoesNotStallCycle(t *testing.T) {
 	defer syscall.Kill(pid, syscall.SIGCONT)
 	start := time.Now()
 	r := f.cycle(61*time.Second, nil)
-	if took := time.Since(start); took > 3*time.Second {
+	if took := time.Since(start); took > 20*time.Second { // without survey_timeout it waits for good
 		t.Errorf("cycle with a hanging node took %v", took)
 	}
 	if !hasTransition(r, 2, decide.Stopped) {
