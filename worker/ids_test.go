@@ -216,3 +216,20 @@ func TestAntctlUnitsAreAdopted(t *testing.T) {
 		t.Errorf("reserved %v, want [7] (its --rpc port 30007)", ad.Reserved)
 	}
 }
+
+// TestAdoptedNodeKeepsItsNoUPnP: a node adopted from a unit keeps whether that unit passed
+// --no-upnp when wnm writes its unit again; wnm's own nodes follow the machine's no_upnp.
+func TestAdoptedNodeKeepsItsNoUPnP(t *testing.T) {
+	for _, machine := range []bool{false, true} {
+		c := &cycle{Options: Options{Config: config.Config{NoUPnP: machine}}}
+		for _, unit := range []bool{false, true} {
+			row := AdoptedRow(gen.Adopted{ID: 7, Service: "antnode007.service", RootDir: "/r/antnode007", NoUPnP: unit}, time.Unix(1, 0), "systemd+sudo", "")
+			if got := c.spec(row).NoUPnP; got != unit {
+				t.Errorf("no_upnp %v, unit with --no-upnp %v: spec has %v", machine, unit, got)
+			}
+		}
+		if got := c.spec(store.Node{ID: 8}).NoUPnP; got != machine {
+			t.Errorf("no_upnp %v: wnm's own node has %v", machine, got)
+		}
+	}
+}
