@@ -68,7 +68,7 @@ func TestNewIDsStayClear(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			plat := config.Platform{OS: "linux", Mode: config.ModeSudo, Home: dir, CPUCount: 2}
+			plat := config.Platform{OS: "linux", Mode: gen.ModeSudo, Home: dir, CPUCount: 2}
 			cfg := config.Defaults(plat)
 			cfg.RewardsAddress, cfg.NodeStorage, cfg.DBPath = testAddr, storage, filepath.Join(dir, "colony.db")
 			cfg.NodeCap, cfg.MaxStarts, cfg.MaxOperations = 10, 2, 2
@@ -186,7 +186,7 @@ func TestAntctlUnitsAreAdopted(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(unitDir, "antnode1.service"), []byte(unit), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plat := config.Platform{OS: "linux", Mode: config.ModeSudo, Home: dir, CPUCount: 2}
+	plat := config.Platform{OS: "linux", Mode: gen.ModeSudo, Home: dir, CPUCount: 2}
 	cfg := config.Defaults(plat)
 	cfg.RewardsAddress, cfg.NodeStorage, cfg.DBPath, cfg.ProcessManager = testAddr, storage, filepath.Join(dir, "colony.db"), "systemd+sudo"
 	m, err := systemd.New(systemd.Options{Mode: "sudo", UnitDir: unitDir, Transport: systemd.TransportSystemctl,

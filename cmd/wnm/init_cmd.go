@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/anm"
 	"github.com/wnm-project/wnm/worker/config"
@@ -80,7 +82,7 @@ func (s *session) checkAnm(cfg config.Config) error {
 	if _, err := os.Stat(cron); err != nil {
 		return nil
 	}
-	if m, _ := config.ManagerMode(cfg.ProcessManager); m == config.ModeSudo {
+	if m, _ := units.DetectMode(cfg.ProcessManager); m == gen.ModeSudo {
 		return fmt.Errorf("anm is active on this machine (%s runs it every minute): wnm would manage anm's node units "+
 			"while anm goes on acting on them. Take anm over instead: sudo wnm init --migrate_anm (it carries anm's "+
 			"settings over and moves its cron job aside; --dry_run shows it first). Nothing was changed", config.Printable(cron))

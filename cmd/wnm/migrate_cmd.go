@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/anm"
 	"github.com/wnm-project/wnm/worker/config"
@@ -47,7 +48,7 @@ func (s *session) migrateAnm(ctx context.Context) error {
 	}
 
 	// anm's values replace the defaults; whatever the operator supplies still wins.
-	p := s.env.platform(config.ModeSudo)
+	p := s.env.platform(gen.ModeSudo)
 	base := config.Defaults(p)
 	base.ProcessManager = "systemd+sudo"
 	if root != "" {
