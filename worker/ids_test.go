@@ -162,8 +162,19 @@ func TestNewIDsStayClear(t *testing.T) {
 			if !slices.Equal(dryAdds, adds) {
 				t.Errorf("run --dry_run adds %v, plan adds %v", dryAdds, adds)
 			}
+			// A forced add (wnm node add) chooses the same id.
+			forced, err := Force(context.Background(), Options{Store: st, Config: dry, Platform: plat, Manager: m,
+				Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
+				Survey:    func(context.Context, survey.Options) survey.Observation { return obs },
+				HeldPorts: func(context.Context) (map[int]bool, error) { return held, nil }}, ForceRequest{Action: "add"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := forced.Get("node"), fmt.Sprintf("antnode%04d", tt.want); got != want {
+				t.Errorf("forced add: %v, want node %s", forced, want)
+			}
 			if rows, _ := st.Nodes(context.Background()); len(rows) != 3 {
-				t.Errorf("the dry run left %d rows, want 3", len(rows))
+				t.Errorf("the dry runs left %d rows, want 3", len(rows))
 			}
 		})
 	}
