@@ -15,6 +15,7 @@ import (
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/lock"
 	"github.com/wnm-project/wnm/worker/store"
+	"github.com/wnm-project/wnm/worker/survey"
 )
 
 // session is one invocation of wnm: the parsed command line and what was resolved from it.
@@ -28,7 +29,7 @@ type session struct {
 
 // platform returns the platform with mode m.
 func (e *env) platform(m gen.Mode) config.Platform {
-	return config.Platform{OS: e.goos, Mode: m, Home: e.home, CPUCount: worker.CPUCount()}
+	return config.Platform{OS: e.goos, Mode: m, Home: e.home, CPUCount: survey.CPUCount()}
 }
 
 // sources gathers the non-database layers.
