@@ -19,6 +19,7 @@ import (
 	"zombiezen.com/go/sqlite"
 	"zombiezen.com/go/sqlite/sqlitex"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/lock"
@@ -164,7 +165,7 @@ func runChaos(t *testing.T, seed uint64, kills int) {
 		t.Fatal(err)
 	}
 	h := &chaos{t: t, r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), dir: dir, bin: fakeantnode.Build(t), self: self, version: 17}
-	plat := config.Platform{OS: "linux", Mode: config.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
+	plat := config.Platform{OS: "linux", Mode: gen.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
 	c := config.Defaults(plat)
 	c.RewardsAddress = testAddr
 	c.ProcessManager = "setsid+user"

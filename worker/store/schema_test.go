@@ -12,6 +12,8 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wnm-project/wnm/testenv/golden"
 )
 
 func TestMigrateEmptyFileThenNoop(t *testing.T) {
@@ -81,7 +83,7 @@ func TestOpenCreatedDatabaseWritesNothing(t *testing.T) {
 }
 
 func TestSchemaGolden(t *testing.T) {
-	golden(t, "testdata/schema.golden", schemaDump(t, newStore(t)))
+	golden.Compare(t, "testdata/schema.golden", schemaDump(t, newStore(t)))
 }
 
 // column is one row of PRAGMA table_info.
