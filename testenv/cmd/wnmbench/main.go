@@ -355,6 +355,10 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 		"--cpu_less_than", "100", "--cpu_remove", "100", "--mem_less_than", "100", "--mem_remove", "100",
 		"--hd_less_than", "100", "--hd_remove", "100", "--desired_load_average", "100000", "--max_load_average_allowed", "100000",
 		"--environment", "FAKEANTNODE_METRICS_FILE="+o.capture+" GOMAXPROCS=1 GOGC=50",
+		// On a loaded machine a thousand fake nodes may take seconds to be scheduled and answer;
+		// the default 2 s would then mark some stopped and restart them, and the fleet would
+		// never settle. An idle cycle on a quiet machine waits for none of this.
+		"--survey_timeout", "10000",
 		"--loglevel", "ERROR")
 	if err != nil {
 		return res, err
