@@ -17,7 +17,10 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 DIST=${DIST:-dist}
 NFPM_VERSION=v2.45.0
-: "${DEB_MAINTAINER:=wnm developers <wnm-project@users.noreply.github.com>}"
+# The maintainer the package, its changelog and copyright file name; the README and the Homebrew
+# formula give the same address (testenv/release checks it). DEB_MAINTAINER overrides it, for a
+# rebuild by someone else.
+: "${DEB_MAINTAINER:=wnm developers <developers@wnm-project.org>}"
 export DEB_MAINTAINER
 
 eval "$(packaging/version.sh)"
@@ -56,6 +59,10 @@ package_files() {
 deb() {
 	local arch=$1
 	gobuild linux "$arch" build/package/wnm # nfpm expands no variables in source paths
+	# The copyright file lists what this very binary links, with the licences from the module
+	# cache (packaging/deb/gencopyright); a module it cannot account for stops the build.
+	"$GO" run ./packaging/deb/gencopyright -binary build/package/wnm -modcache "$("$GO" env GOMODCACHE)" \
+		-goroot "$("$GO" env GOROOT)" -contact "$DEB_MAINTAINER" -o build/package/copyright
 	mkdir -p "$DIST"
 	GOARCH=$arch nfpm package --config packaging/deb/nfpm.yaml --packager deb \
 		--target "$DIST/wnm_${VERSION}_$arch.deb" >/dev/null

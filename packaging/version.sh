@@ -1,16 +1,36 @@
 #!/bin/sh
-# Prints wnm's build identity, for every build path (make build, deb, dist; the Homebrew formula
-# gets the same values from make dist):
+# Prints wnm's build identity, for every build path (make build, deb, dist, demo; the Homebrew
+# formula gets the same values from make dist):
 #   packaging/version.sh            VERSION=… COMMIT=… DATE=… lines, for eval
 #   packaging/version.sh --ldflags  the -X flags that stamp them into cmd/wnm
-# VERSION comes from `git describe`: a v0.x.y tag gives 0.x.y; n commits after it give
-# 0.x.y+n.g<hash>, which sorts after 0.x.y for dpkg and for semver alike; uncommitted changes add
-# .dirty (+dirty on a tag). Without any v* tag the base is 0.0.0 and n counts every commit.
+#
+# VERSION is x.y.z, or x.y.z+n.g<hash> n commits later (which sorts after x.y.z for dpkg, and
+# ranks with it for semver), counted from one of two anchors:
+#   - the nearest v* tag (`git describe`): a release is tagged vx.y.z;
+#   - packaging/VERSION, the committed release line, counting the commits since the one that
+#     last changed it. A release commit sets it to x.y.z and is then tagged vx.y.z, so that a
+#     checkout without tags (CI often clones so) gets the same version as one with them.
+# The tag wins, unless packaging/VERSION changed after it (the next release line has begun).
+# A shallow clone that lacks the commit that changed packaging/VERSION cannot count: it gets
+# x.y.z+shallow.g<hash> and a warning. Uncommitted changes add .dirty (x.y.z+0.dirty on a
+# release commit, so that it sorts before the next commit).
 # COMMIT is the full hash (-dirty likewise). DATE is SOURCE_DATE_EPOCH, by default the commit's
 # own time, as UTC RFC 3339, so that two builds of one commit are identical.
 # WNM_VERSION, WNM_COMMIT and SOURCE_DATE_EPOCH override; outside git they are needed.
 set -eu
 cd "$(dirname "$0")/.."
+
+warn() { echo "version.sh: $*" >&2; }
+
+file=packaging/VERSION
+fbase=
+if [ -f "$file" ]; then
+	fbase=$(tr -d ' \t\r\n' <"$file")
+	if ! printf '%s\n' "$fbase" | grep -Eqx '(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)'; then
+		warn "$file holds \"$fbase\", not a version x.y.z"
+		exit 1
+	fi
+fi
 
 dirty=
 if git rev-parse --git-dir >/dev/null 2>&1; then
@@ -18,24 +38,48 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
 	git diff-index --quiet HEAD -- 2>/dev/null || dirty=1
 	hash=$(git rev-parse HEAD)
 	short=$(git rev-parse --short=7 HEAD)
+	# The file's anchor: the last commit that changed it (none while it is uncommitted).
+	fcommit=
+	if [ -n "$fbase" ]; then fcommit=$(git log -1 --format=%H -- "$file"); fi
+	base= n=
 	if desc=$(git describe --tags --long --match 'v[0-9]*' 2>/dev/null); then
 		# v0.1.0-3-gabc1234 (a tag may itself contain hyphens: split from the right)
 		n=${desc%-g*}
 		tag=${n%-*}
 		n=${n##*-}
 		base=${tag#v}
-	else
-		base=0.0.0
-		n=$(git rev-list --count HEAD)
+		tcommit=$(git rev-list -n 1 "$tag")
+		if [ -n "$fcommit" ] && [ "$fcommit" != "$tcommit" ] && git merge-base --is-ancestor "$tcommit" "$fcommit"; then
+			base= # packaging/VERSION changed after the tag: the file's line is the newer
+		elif [ "$n" = 0 ] && [ -n "$fbase" ] && [ "$fbase" != "$base" ]; then
+			warn "HEAD is tagged $tag but $file says $fbase: a checkout without tags would call it $fbase"
+		fi
+	fi
+	if [ -z "$base" ]; then
+		if [ -z "$fbase" ]; then
+			base=0.0.0
+			n=$(git rev-list --count HEAD)
+		elif [ -z "$fcommit" ]; then
+			base=$fbase
+			n=$(git rev-list --count HEAD)
+		elif [ "$(git rev-parse --is-shallow-repository 2>/dev/null)" = true ] &&
+			grep -qx "$fcommit" "$(git rev-parse --git-path shallow)" 2>/dev/null; then
+			warn "shallow clone: the commits since $file changed cannot be counted (git fetch --unshallow counts them)"
+			base=$fbase
+			n=shallow
+		else
+			base=$fbase
+			n=$(git rev-list --count "$fcommit..HEAD")
+		fi
 	fi
 	if [ "$n" = 0 ]; then v=$base; else v="$base+$n.g$short"; fi
 	if [ -n "$dirty" ]; then
-		case $v in *+*) v="$v.dirty" ;; *) v="$v+dirty" ;; esac
+		case $v in *+*) v="$v.dirty" ;; *) v="$v+0.dirty" ;; esac
 		hash="$hash-dirty"
 	fi
 	: "${SOURCE_DATE_EPOCH:=$(git log -1 --format=%ct HEAD)}"
 else
-	v=unknown
+	v=${fbase:-unknown}
 	hash=unknown
 fi
 VERSION=${WNM_VERSION:-$v}

@@ -205,7 +205,7 @@ func Preview(ctx context.Context, o Options, obs survey.Observation) (Adoption, 
 	if err := c.load(ctx); err != nil {
 		return Adoption{}, decide.Plan{}, err
 	}
-	c.adoption = c.scanAdoption()
+	c.adoption = c.scanAdoption(ctx)
 	for _, n := range c.adoption.Adopt {
 		c.nodes[n.ID] = n
 	}
@@ -223,7 +223,7 @@ func (c *cycle) prepare(ctx context.Context) (survey.Observation, decide.Input, 
 	if !c.Config.DryRun {
 		c.reconcile(ctx)
 	}
-	c.adoption = c.scanAdoption()
+	c.adoption = c.scanAdoption(ctx)
 	if !c.Config.DryRun {
 		c.adopt(ctx, c.adoption)
 	} else {

@@ -139,9 +139,7 @@ func (f scheduleFlags) options(s *session, installing bool) (install.Options, er
 		Host:      host,
 		Out:       s.env.stdout,
 		Logger:    s.logger(),
-	}
-	if !rooted {
-		o.Systemd = install.DialSystemd
+		DBus:      !rooted,
 	}
 	return o, nil
 }

@@ -103,6 +103,14 @@ func TestDebPackage(t *testing.T) {
 		t.Errorf("dpkg -i does not say how to initialise wnm:\n%s", out)
 	}
 	run("getent", "passwd", "ant")
+	sameVersion := func(when string) {
+		t.Helper()
+		pkg := strings.TrimSpace(run("dpkg-query", "-W", "-f=${Version}", "wnm"))
+		if bin := run("wnm", "version"); !strings.HasPrefix(bin, "wnm version "+pkg+"\n") {
+			t.Errorf("%s: the package is version %s, its binary says:\n%s", when, pkg, bin)
+		}
+	}
+	sameVersion("installed")
 	want("is-enabled", "wnm.timer", "enabled")
 	want("is-active", "wnm.timer", "active")
 	if out := run("systemctl", "cat", "wnm.service"); !strings.Contains(out, "/lib/systemd/system/wnm.service\n") || strings.Contains(out, "# /etc/") || !strings.Contains(out, "ExecStart=/usr/bin/wnm run") {
@@ -167,6 +175,7 @@ func TestDebPackage(t *testing.T) {
 	if v := run("dpkg-query", "-W", "-f=${Version}", "wnm"); !strings.HasSuffix(strings.TrimSpace(filepath.Base(newDeb)), "_"+strings.TrimSpace(v)+"_"+debArch(newDeb)+".deb") {
 		t.Errorf("installed version %q is not the upgrade's (%s)", v, filepath.Base(newDeb))
 	}
+	sameVersion("upgraded")
 
 	// Re-enabled, an upgrade keeps it enabled and running.
 	run("systemctl", "enable", "--now", "wnm.timer")

@@ -26,6 +26,7 @@ import (
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // Default plist dirs.
@@ -50,8 +51,8 @@ type Options struct {
 	PlistDir string
 	// UID names the gui/<uid> domain in user mode; zero means the current user's uid.
 	UID int
-	// Runner runs launchctl; nil means [ExecRunner].
-	Runner Runner
+	// Runner runs launchctl; nil means [run.Exec].
+	Runner run.Runner
 	// Logger receives debug lines about what the manager did; nil discards them.
 	Logger *slog.Logger
 }
@@ -62,7 +63,7 @@ type Manager struct {
 	mode     gen.Mode
 	plistDir string
 	domain   string
-	runner   Runner
+	runner   run.Runner
 	log      *slog.Logger
 }
 
@@ -102,7 +103,7 @@ func New(o Options) (*Manager, error) {
 	}
 	m.plistDir = filepath.Clean(m.plistDir)
 	if m.runner == nil {
-		m.runner = ExecRunner()
+		m.runner = run.Exec()
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -183,9 +184,9 @@ var (
 
 // inspect runs launchctl print on the node's job.
 func (m *Manager) inspect(ctx context.Context, id int) (job, error) {
-	out, err := runCmd(ctx, m.runner, "launchctl", "print", m.target(id))
+	out, err := run.Checked(ctx, m.runner, "launchctl", "print", m.target(id))
 	if err != nil {
-		if exitCode(err) == exitNotFound {
+		if run.ExitCode(err) == exitNotFound {
 			return job{}, nil
 		}
 		return job{}, err
@@ -224,7 +225,7 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 		m.log.Debug("node already running", "node", n.ID, "pid", j.pid)
 		return nil
 	case j.loaded && !changed:
-		if _, err := runCmd(ctx, m.runner, "launchctl", "kickstart", "-k", m.target(n.ID)); err != nil {
+		if _, err := run.Checked(ctx, m.runner, "launchctl", "kickstart", "-k", m.target(n.ID)); err != nil {
 			return fmt.Errorf("start node %d: %w", n.ID, err)
 		}
 		return nil
@@ -233,7 +234,7 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 			return fmt.Errorf("start node %d: %w", n.ID, err)
 		}
 	}
-	if _, err := runCmd(ctx, m.runner, "launchctl", "bootstrap", m.domain, m.plistPath(n.ID)); err != nil {
+	if _, err := run.Checked(ctx, m.runner, "launchctl", "bootstrap", m.domain, m.plistPath(n.ID)); err != nil {
 		return fmt.Errorf("start node %d: %w", n.ID, err)
 	}
 	m.log.Debug("node started", "node", n.ID, "target", m.target(n.ID))
@@ -242,7 +243,7 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 
 // bootout unloads the job, which stops its process; a job that is not loaded is success.
 func (m *Manager) bootout(ctx context.Context, id int) error {
-	if _, err := runCmd(ctx, m.runner, "launchctl", "bootout", m.target(id)); err != nil {
+	if _, err := run.Checked(ctx, m.runner, "launchctl", "bootout", m.target(id)); err != nil {
 		if j, perr := m.inspect(ctx, id); perr == nil && !j.loaded {
 			return nil
 		}

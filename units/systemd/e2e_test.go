@@ -22,6 +22,7 @@ import (
 	"github.com/wnm-project/wnm/testenv/fakes"
 	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // TestMain puts the fake systemctl on PATH (a copy of this test binary that runs
@@ -36,12 +37,12 @@ func TestMain(m *testing.M) {
 // running it: loginctl must never run for real in tests.
 type onlySystemctl struct{ others []string }
 
-func (r *onlySystemctl) Run(ctx context.Context, argv []string) ([]byte, error) {
+func (r *onlySystemctl) Run(ctx context.Context, stdin []byte, argv []string) ([]byte, []byte, error) {
 	if argv[0] != "systemctl" {
 		r.others = append(r.others, strings.Join(argv, " "))
-		return nil, nil
+		return nil, nil, nil
 	}
-	return ExecRunner().Run(ctx, argv)
+	return run.Exec().Run(ctx, stdin, argv)
 }
 
 // TestFakeSystemctlEndToEnd drives the systemctl transport through the fake systemctl, which

@@ -66,6 +66,7 @@ type Refused struct {
 	Service string
 	ID      int
 	Reason  string
+	Ports   []int // the node and metrics ports its command line holds, when it could be read
 }
 
 // Takeover is what taking over an anm installation would do.
@@ -341,14 +342,14 @@ func (t *Takeover) readUnits() error {
 	for _, a := range found {
 		switch {
 		case byID[a.ID] > 1:
-			t.Refused = append(t.Refused, Refused{Service: a.Service, ID: a.ID, Reason: fmt.Sprintf("another unit also claims node %d", a.ID)})
+			t.Refused = append(t.Refused, Refused{Service: a.Service, ID: a.ID, Reason: fmt.Sprintf("another unit also claims node %d", a.ID), Ports: []int{a.Port, a.MetricsPort}})
 			continue
 		case byPort[a.Port] > 1 || byPort[a.MetricsPort] > 1:
-			t.Refused = append(t.Refused, Refused{Service: a.Service, ID: a.ID, Reason: fmt.Sprintf("port %d or %d is claimed by another unit too", a.Port, a.MetricsPort)})
+			t.Refused = append(t.Refused, Refused{Service: a.Service, ID: a.ID, Reason: fmt.Sprintf("port %d or %d is claimed by another unit too", a.Port, a.MetricsPort), Ports: []int{a.Port, a.MetricsPort}})
 			continue
 		}
 		if fi, err := os.Stat(a.RootDir); err != nil || !fi.IsDir() {
-			t.Refused = append(t.Refused, Refused{Service: a.Service, ID: a.ID, Reason: fmt.Sprintf("its root dir %s does not exist", a.RootDir)})
+			t.Refused = append(t.Refused, Refused{Service: a.Service, ID: a.ID, Reason: fmt.Sprintf("its root dir %s does not exist", a.RootDir), Ports: []int{a.Port, a.MetricsPort}})
 			continue
 		}
 		n := Node{Adopted: a}

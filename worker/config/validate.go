@@ -145,6 +145,22 @@ func (c *Config) PortRanges() []PortRange {
 	return []PortRange{r("port_start", c.PortStart), r("metrics_port_start", c.MetricsPortStart), r("rpc_port_start", c.RPCPortStart)}
 }
 
+// MaxNodeID returns the highest node id whose node, metrics and RPC ports stay within 1-65535
+// and out of each other's ranges (for ids 1..MaxNodeID), at least node_cap when the ports are
+// valid.
+func (c *Config) MaxNodeID() int {
+	starts := []int{c.PortStart, c.MetricsPortStart, c.RPCPortStart}
+	top := 65535 - slices.Max(starts)*1000
+	for i := range starts {
+		for j := i + 1; j < len(starts); j++ {
+			if gap := starts[i] - starts[j]; gap != 0 {
+				top = min(top, max(gap, -gap)*1000-1)
+			}
+		}
+	}
+	return max(top, 1)
+}
+
 func (c *Config) validatePorts() []error {
 	var errs []error
 	rs := c.PortRanges()

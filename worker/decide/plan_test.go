@@ -58,7 +58,7 @@ func TestGolden(t *testing.T) {
 				limits(3, 1, 1, 3)),
 		},
 		{
-			name: "growth_gap_fill",
+			name: "growth_new_ids",
 			in: with(input(node(1, stopped), node(3, running), node(4, stopped, ver("0.4.9")), node(7, running)),
 				nodeCap(8), limits(1, 4, 1, 4)),
 		},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // reply is what a fake ufw answers to one command.
@@ -27,13 +28,13 @@ type fakeRunner struct {
 	calls   [][]string
 }
 
-func (f *fakeRunner) Run(ctx context.Context, argv []string) ([]byte, error) {
+func (f *fakeRunner) Run(ctx context.Context, _ []byte, argv []string) ([]byte, []byte, error) {
 	f.calls = append(f.calls, slices.Clone(argv))
 	r := reply{}
 	if n := len(f.replies); n > 0 {
 		r = f.replies[min(len(f.calls), n)-1]
 	}
-	return []byte(r.out), r.err
+	return []byte(r.out), nil, r.err
 }
 
 // logRecorder is a slog.Handler that keeps "LEVEL message" lines.
@@ -283,11 +284,11 @@ func TestUFWMissingBinary(t *testing.T) {
 
 // TestUFWTimeout checks that a ufw stuck on its lock is abandoned after the timeout.
 func TestUFWTimeout(t *testing.T) {
-	run := RunnerFunc(func(ctx context.Context, argv []string) ([]byte, error) {
+	stuck := run.Func(func(ctx context.Context, argv []string) ([]byte, error) {
 		<-ctx.Done() // what exec.CommandContext does: it kills the process when ctx ends
 		return []byte("partial"), errors.New("signal: killed")
 	})
-	u := NewUFW(nil, WithRunner(run), WithTimeout(time.Millisecond))
+	u := NewUFW(nil, WithRunner(stuck), WithTimeout(time.Millisecond))
 	err := u.Open(context.Background(), 55001, "")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Open with a stuck ufw = %v, want context.DeadlineExceeded", err)

@@ -1,6 +1,7 @@
 # Homebrew formula for wnm, in a tap's layout. `make dist` writes it with this release's url and
 # sha256 into dist/homebrew-wnm/Formula/wnm.rb; publish that directory as the repository
 # github.com/wnm-project/homebrew-wnm, and users run `brew install wnm-project/wnm/wnm`.
+# Maintained by wnm developers <developers@wnm-project.org>.
 #
 # Scheduling is a `service do` block, not a post_install that runs `wnm install`: the user
 # starts it when wnm is initialised (`brew services start wnm`), it runs opt_bin/wnm, a path that
