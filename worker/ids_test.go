@@ -12,6 +12,7 @@ import (
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 	"github.com/wnm-project/wnm/units/setsid"
 	"github.com/wnm-project/wnm/units/systemd"
 	"github.com/wnm-project/wnm/worker/config"
@@ -79,7 +80,7 @@ func TestNewIDsStayClear(t *testing.T) {
 				m, err = setsid.New(setsid.Options{Mode: "user", NodeStorage: storage})
 			} else {
 				m, err = systemd.New(systemd.Options{Mode: "sudo", UnitDir: unitDir, Transport: systemd.TransportSystemctl,
-					Runner: systemd.RunnerFunc(func(ctx context.Context, argv []string) ([]byte, error) {
+					Runner: run.Func(func(ctx context.Context, argv []string) ([]byte, error) {
 						t.Errorf("planning ran %q", argv)
 						return nil, nil
 					})})
