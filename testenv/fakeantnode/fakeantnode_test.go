@@ -69,21 +69,33 @@ func (s *syncBuffer) String() string {
 // are dropped) and stops it with SIGKILL when the test ends, if it still runs.
 func start(t testing.TB, bin string, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "FAKEANTNODE_") {
-			cmd.Env = append(cmd.Env, kv)
+	var (
+		cmd *exec.Cmd
+		p   *proc
+		out io.ReadCloser
+		err error
+	)
+	// A binary the test has just copied can still be open for writing in a child that a parallel
+	// test forked in between (the descriptor lives until that child's exec), and exec then fails
+	// with ETXTBSY: try again while that lasts.
+	poll.Wait(5*time.Second, 10*time.Millisecond, func() bool {
+		cmd = exec.Command(bin, args...)
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "FAKEANTNODE_") {
+				cmd.Env = append(cmd.Env, kv)
+			}
 		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	p := &proc{cmd: cmd, more: make(chan struct{}), done: make(chan struct{})}
-	cmd.Stderr = &p.stderr
-	out, err := cmd.StdoutPipe()
+		cmd.Env = append(cmd.Env, env...)
+		p = &proc{cmd: cmd, more: make(chan struct{}), done: make(chan struct{})}
+		cmd.Stderr = &p.stderr
+		if out, err = cmd.StdoutPipe(); err != nil {
+			t.Fatal(err)
+		}
+		p.started = time.Now()
+		err = cmd.Start()
+		return !errors.Is(err, syscall.ETXTBSY)
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	p.started = time.Now()
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
