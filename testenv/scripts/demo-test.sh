@@ -124,7 +124,7 @@ start=$(date +%s)
 if ! (cd "$u/src" && setpriv --reuid="$user" --regid="$group" --clear-groups -- env -i \
 	PATH="$gobin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="$u/home" USER="$user" LOGNAME="$user" \
 	TMPDIR="$u/tmp" LANG=C.UTF-8 GOMODCACHE="$u/modcache" GOCACHE="$cache/demo-gocache" GOPROXY=off GOTOOLCHAIN=local \
-	timeout -k 10 600 make -s demo) >"$work/user.log" 2>&1; then
+	timeout -k 10 1200 make -s demo) >"$work/user.log" 2>&1; then
 	tail -n 40 "$work/user.log" >&2
 	fail "make demo as $user failed"
 fi
