@@ -3,7 +3,6 @@ package gen
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,9 +14,9 @@ import (
 	"github.com/coreos/go-systemd/v22/unit"
 	"github.com/google/go-cmp/cmp"
 	"howett.net/plist"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files (or set WNM_UPDATE=1)")
+	"github.com/wnm-project/wnm/testenv/golden"
+)
 
 const testWallet = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 
@@ -77,30 +76,6 @@ func renderCases() []renderCase {
 	}
 }
 
-func updating() bool { return *update || os.Getenv("WNM_UPDATE") == "1" }
-
-// golden compares got with testdata/<dir>/<file>.golden, or rewrites the file when updating.
-func golden(t *testing.T, dir, file string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", dir, file+".golden")
-	if updating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./gen -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
-
 func TestSystemdUnitGolden(t *testing.T) {
 	for _, c := range renderCases() {
 		t.Run(c.name, func(t *testing.T) {
@@ -108,7 +83,7 @@ func TestSystemdUnitGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("SystemdUnit: %v", err)
 			}
-			golden(t, c.name, UnitName(c.node.ID), got)
+			golden.Compare(t, filepath.Join("testdata", c.name, UnitName(c.node.ID)+".golden"), got)
 			checkUnitText(t, got, c)
 			again, _ := SystemdUnit(c.node, c.mode)
 			if !bytes.Equal(got, again) {
@@ -188,7 +163,7 @@ func TestLaunchdPlistGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("LaunchdPlist: %v", err)
 			}
-			golden(t, c.name, PlistName(c.node.ID), got)
+			golden.Compare(t, filepath.Join("testdata", c.name, PlistName(c.node.ID)+".golden"), got)
 			if !bytes.Contains(got, []byte(plistComment)) || !bytes.HasSuffix(got, []byte("</plist>\n")) {
 				t.Errorf("plist lacks the header comment or the trailing newline:\n%s", got)
 			}

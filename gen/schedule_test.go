@@ -14,6 +14,8 @@ import (
 	"github.com/coreos/go-systemd/v22/unit"
 	"github.com/google/go-cmp/cmp"
 	"howett.net/plist"
+
+	"github.com/wnm-project/wnm/testenv/golden"
 )
 
 // scheduleCase is one golden variant of wnm's own scheduler entries, in
@@ -56,7 +58,7 @@ func TestScheduleGolden(t *testing.T) {
 				if err != nil {
 					t.Fatalf("render %s: %v", r.file, err)
 				}
-				golden(t, dir, r.file, got)
+				golden.Compare(t, filepath.Join("testdata", dir, r.file+".golden"), got)
 				again, _ := r.fn(c.s)
 				if !bytes.Equal(got, again) {
 					t.Errorf("render %s is not deterministic", r.file)

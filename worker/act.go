@@ -86,7 +86,7 @@ func (c *cycle) spec(n store.Node) gen.Node {
 	if strings.HasSuffix(n.Service, ".service") && n.Service != gen.UnitName(n.ID) {
 		s.Unit = n.Service // an adopted unit keeps its name on disk
 	}
-	if c.Platform.Mode == config.ModeSudo {
+	if c.Platform.Mode == gen.ModeSudo {
 		s.User = n.User
 	}
 	return s
@@ -368,7 +368,7 @@ func (c *cycle) newRow(id int, version, wallet string) store.Node {
 	name := fmt.Sprintf("%04d", id)
 	root := filepath.Join(c.Config.NodeStorage, "antnode"+name)
 	owner := nodeAccount
-	if c.Platform.Mode != config.ModeSudo {
+	if c.Platform.Mode != gen.ModeSudo {
 		if u, err := user.Current(); err == nil {
 			owner = u.Username
 		}

@@ -3,18 +3,21 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
-	"github.com/wnm-project/wnm/units/launchd"
-	"github.com/wnm-project/wnm/units/systemd"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/store"
 )
 
@@ -24,10 +27,12 @@ import (
 type Adoption struct {
 	Adopt   []store.Node `json:"adopt,omitempty"`
 	Refused []Refusal    `json:"refused,omitempty"`
-	// Above is the highest id held by a unit, plist or node directory without a row; new nodes
-	// are numbered above it.
+	// Held are the ids of every unit, plist and node directory on the machine (the node manager's
+	// and node storage's), adopted, refused or unreadable: new nodes are numbered above them.
+	Held []int `json:"held,omitempty"`
+	// Above is the highest of them that has no row and is not adopted; 0 when none.
 	Above int `json:"above,omitempty"`
-	// Reserved are ids whose node or metrics port a refused definition holds.
+	// Reserved are further ids whose node, metrics or RPC port a row or a unit already holds.
 	Reserved []int `json:"reserved,omitempty"`
 }
 
@@ -49,9 +54,10 @@ func (a Adoption) MarshalJSON() ([]byte, error) {
 	out := struct {
 		Adopt    []node    `json:"adopt,omitempty"`
 		Refused  []Refusal `json:"refused,omitempty"`
+		Held     []int     `json:"held,omitempty"`
 		Above    int       `json:"above,omitempty"`
 		Reserved []int     `json:"reserved,omitempty"`
-	}{Refused: a.Refused, Above: a.Above, Reserved: a.Reserved}
+	}{Refused: a.Refused, Held: a.Held, Above: a.Above, Reserved: a.Reserved}
 	for _, n := range a.Adopt {
 		out.Adopt = append(out.Adopt, node{n.ID, n.Service, n.Port, n.MetricsPort, n.Wallet, n.User, n.Binary, n.RootDir, n.LogDir, n.Age})
 	}
@@ -66,47 +72,78 @@ type Refusal struct {
 }
 
 // scanNodes returns the node definitions the service manager holds: systemd units or launchd
-// plists. The setsid manager has none (its nodes are found by their directories).
+// plists, through [units.Adopter]. The setsid manager has none (its nodes are found by their
+// directories).
 func (c *cycle) scanNodes() ([]gen.Adopted, error) {
-	m := c.scanner
-	if m == nil {
-		m = c.Manager
-	}
-	switch m := m.(type) {
-	case *systemd.Manager:
-		return systemd.ScanUnits(m.UnitDir())
-	case *launchd.Manager:
-		return launchd.ScanPlists(m.PlistDir())
+	if a, ok := c.manager().(units.Adopter); ok {
+		return a.Definitions()
 	}
 	return nil, nil
 }
 
-// hasDefinitions reports whether the node manager keeps a definition per node (a unit or plist).
-func (c *cycle) hasDefinitions() bool {
-	m := c.scanner
-	if m == nil {
-		m = c.Manager
+// manager is the node manager whose definitions a cycle scans: the scanner when the cycle must
+// not drive the real one (plan), else the cycle's own.
+func (c *cycle) manager() units.Manager {
+	if c.scanner != nil {
+		return c.scanner
 	}
-	switch m.(type) {
-	case *systemd.Manager, *launchd.Manager:
-		return true
-	}
-	return false
+	return c.Manager
 }
 
-var nodeDir = regexp.MustCompile(`^antnode(\d{1,6})$`)
+// definitionID returns the node id a definition's file name carries, or 0.
+func (c *cycle) definitionID(name string) int {
+	if a, ok := c.manager().(units.Adopter); ok {
+		if id, ok := a.DefinitionID(name); ok {
+			return id
+		}
+	}
+	return 0
+}
+
+var nodeDir = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode(\d{1,6})$`) })
+
+// heldIDs returns the ids of every node the machine holds outside the table, as the node manager
+// finds them (unit files and plists, whether wnm can parse them or not; setsid's node
+// directories) and as antnode<N> directories in node storage (anm's three-digit antnode013
+// included), sorted.
+func (c *cycle) heldIDs(ctx context.Context, found []gen.Adopted) []int {
+	var ids []int
+	discovered, err := c.manager().Discover(ctx)
+	if err != nil && !errors.Is(err, errNoManager) {
+		c.Logger.Warn("cannot list the node manager's nodes; new ids may meet one", "err", err)
+	}
+	ids = append(ids, discovered...)
+	for _, a := range found {
+		ids = append(ids, a.ID)
+	}
+	if ents, err := os.ReadDir(c.Config.NodeStorage); err == nil {
+		for _, e := range ents {
+			if m := nodeDir().FindStringSubmatch(e.Name()); m != nil && e.IsDir() {
+				id, _ := strconv.Atoi(m[1])
+				ids = append(ids, id)
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		c.Logger.Warn("cannot list node storage; new ids may meet a node directory", "dir", c.Config.NodeStorage, "err", err)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
 
 // scanAdoption finds the node definitions without a row and decides, without writing, which are
 // adopted. A definition is refused when another definition claims the same id, when a row already
 // has its id under another name, when its ports belong to another node, or when it cannot be
 // parsed. systemd units are adopted under the name they have on disk, anm's three-digit
-// antnode013.service included; launchd plists only under wnm's names.
-func (c *cycle) scanAdoption() Adoption {
+// antnode013.service included; launchd plists only under wnm's names. It also collects what new
+// ids must stay clear of: every id a definition or node directory holds, and the ids whose ports
+// a row or definition holds.
+func (c *cycle) scanAdoption(ctx context.Context) Adoption {
 	var ad Adoption
 	found, err := c.scanNodes()
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
-			ad.Refused = append(ad.Refused, Refusal{Service: definitionName(line), Reason: line})
+			name := definitionName(line)
+			ad.Refused = append(ad.Refused, Refusal{Service: name, Node: c.definitionID(name), Reason: line})
 		}
 	}
 	perID := map[int]int{}
@@ -117,20 +154,8 @@ func (c *cycle) scanAdoption() Adoption {
 	for _, n := range c.nodes {
 		portOwner[n.Port], portOwner[n.MetricsPort] = n.ID, n.ID
 	}
-	for _, a := range found {
-		if a.ID > ad.Above {
-			if _, ok := c.nodes[a.ID]; !ok {
-				ad.Above = a.ID
-			}
-		}
-	}
 	refuse := func(a gen.Adopted, why string) {
 		ad.Refused = append(ad.Refused, Refusal{Service: a.Service, Node: a.ID, Reason: why})
-		for _, p := range []struct{ port, base int }{{a.Port, c.Config.PortStart}, {a.MetricsPort, c.Config.MetricsPortStart}} {
-			if id := p.port - p.base*1000; id > 0 && id < 1000 {
-				ad.Reserved = append(ad.Reserved, id)
-			}
-		}
 	}
 	for _, a := range found {
 		if row, ok := c.nodes[a.ID]; ok {
@@ -139,13 +164,12 @@ func (c *cycle) scanAdoption() Adoption {
 			}
 			continue
 		}
-		_, isUnit := systemd.UnitID(a.Service)
-		switch {
-		case perID[a.ID] > 1:
+		if perID[a.ID] > 1 {
 			refuse(a, fmt.Sprintf("another definition also claims node %d", a.ID))
 			continue
-		case !isUnit && a.Service != gen.PlistName(a.ID):
-			refuse(a, "not named as wnm names nodes ("+gen.PlistName(a.ID)+")")
+		}
+		if err := c.manager().(units.Adopter).CheckName(a); err != nil {
+			refuse(a, err.Error())
 			continue
 		}
 		if id, ok := portOwner[a.Port]; ok {
@@ -159,24 +183,53 @@ func (c *cycle) scanAdoption() Adoption {
 		portOwner[a.Port], portOwner[a.MetricsPort] = a.ID, a.ID
 		ad.Adopt = append(ad.Adopt, c.adoptedRow(a))
 	}
-	// Under a service manager, a node directory with neither row nor unit holds an identity (a
-	// secret key) that a new node must not take over. (The setsid manager's nodes are their
-	// directories; a stray one is reconciled as wnm's own, on its id.)
-	if ents, err := os.ReadDir(c.Config.NodeStorage); err == nil && c.hasDefinitions() {
-		for _, e := range ents {
-			m := nodeDir.FindStringSubmatch(e.Name())
-			if m == nil || !e.IsDir() {
-				continue
-			}
-			id, _ := strconv.Atoi(m[1])
-			if _, ok := c.nodes[id]; !ok && id > ad.Above && !slices.ContainsFunc(ad.Adopt, func(n store.Node) bool { return n.ID == id }) {
-				ad.Above = id
-			}
+
+	ad.Held = c.heldIDs(ctx, found)
+	taken := func(id int) bool {
+		_, row := c.nodes[id]
+		return row || slices.Contains(ad.Held, id)
+	}
+	for _, id := range ad.Held {
+		if _, row := c.nodes[id]; !row && !slices.ContainsFunc(ad.Adopt, func(n store.Node) bool { return n.ID == id }) {
+			ad.Above = max(ad.Above, id)
+		}
+	}
+	// The ports rows and definitions hold, whatever id they were written for.
+	var ports []int
+	for _, n := range c.nodes {
+		ports = append(ports, n.Port, n.MetricsPort, n.RPCPort)
+	}
+	for _, a := range found {
+		ports = append(ports, a.Port, a.MetricsPort, rpcPort(a.Args))
+	}
+	for _, id := range c.portIDs(ports) {
+		if !taken(id) {
+			ad.Reserved = append(ad.Reserved, id)
 		}
 	}
 	slices.Sort(ad.Reserved)
 	ad.Reserved = slices.Compact(ad.Reserved)
 	return ad
+}
+
+// rpcPort returns the port of a node command line's --rpc address (--rpc 127.0.0.1:30013 or
+// --rpc=…), or 0.
+func rpcPort(args []string) int {
+	for i, a := range args {
+		v, ok := strings.CutPrefix(a, "--rpc=")
+		if !ok && a == "--rpc" && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if !ok {
+			continue
+		}
+		if _, p, err := net.SplitHostPort(v); err == nil {
+			if n, err := strconv.Atoi(p); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 // definitionName picks the file name out of a scan error ("unit antnode0009.service: …").

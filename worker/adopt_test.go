@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units/run"
 	"github.com/wnm-project/wnm/units/systemd"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/store"
@@ -61,7 +63,7 @@ func TestAdoptAnmUnits(t *testing.T) {
 		os.WriteFile(filepath.Join(unitDir, "antnode"+name+".service"), []byte(strings.NewReplacer("%[1]s", name, "%[2]s", services, "%[3]s", "013", "%[4]s", testAddr).Replace(anmUnit)), 0o644)
 	}
 
-	plat := config.Platform{OS: "linux", Mode: config.ModeSudo, Home: dir, CPUCount: 2}
+	plat := config.Platform{OS: "linux", Mode: gen.ModeSudo, Home: dir, CPUCount: 2}
 	cfg := config.Defaults(plat)
 	cfg.RewardsAddress, cfg.ProcessManager, cfg.DBPath = testAddr, "systemd+sudo", filepath.Join(dir, "colony.db")
 	st, err := store.Create(context.Background(), cfg.DBPath, MachineFromConfig(cfg, 2, time.Unix(1, 0)))
@@ -70,7 +72,7 @@ func TestAdoptAnmUnits(t *testing.T) {
 	}
 	defer st.Close()
 	m, err := systemd.New(systemd.Options{Mode: "sudo", UnitDir: unitDir, Transport: systemd.TransportSystemctl,
-		Runner: systemd.RunnerFunc(func(ctx context.Context, argv []string) ([]byte, error) {
+		Runner: run.Func(func(ctx context.Context, argv []string) ([]byte, error) {
 			t.Errorf("adoption ran %q", argv)
 			return nil, nil
 		})})
@@ -83,17 +85,17 @@ func TestAdoptAnmUnits(t *testing.T) {
 	if err := c.load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ad := c.scanAdoption()
+	ad := c.scanAdoption(context.Background())
 	c.adopt(context.Background(), ad)
 	var refused []string
 	for _, r := range ad.Refused {
 		refused = append(refused, fmt.Sprintf("%s %d", r.Service, r.Node))
 	}
-	if d := cmp.Diff([]string{"antnode0009.service 0", "antnode0013.service 13", "antnode013.service 13"}, refused); d != "" {
+	if d := cmp.Diff([]string{"antnode0009.service 9", "antnode0013.service 13", "antnode013.service 13"}, refused); d != "" {
 		t.Errorf("refused (-want +got):\n%s", d)
 	}
-	if ad.Above != 13 || !slices.Equal(ad.Reserved, []int{13}) {
-		t.Errorf("Above = %d, Reserved = %v; want 13, [13]", ad.Above, ad.Reserved)
+	if ad.Above != 13 || !slices.Equal(ad.Held, []int{1, 2, 7, 9, 13}) || len(ad.Reserved) != 0 {
+		t.Errorf("Above = %d, Held = %v, Reserved = %v; want 13, [1 2 7 9 13], []", ad.Above, ad.Held, ad.Reserved)
 	}
 
 	nodes, err := st.Nodes(context.Background())
@@ -123,7 +125,7 @@ func TestAdoptAnmUnits(t *testing.T) {
 		t.Error("the unparseable unit was rewritten")
 	}
 	// Adopting again adds nothing.
-	c.adopt(context.Background(), c.scanAdoption())
+	c.adopt(context.Background(), c.scanAdoption(context.Background()))
 	if again, _ := st.Nodes(context.Background()); len(again) != 3 {
 		t.Errorf("second adoption: %d rows", len(again))
 	}

@@ -37,9 +37,10 @@ func TestRebootReferenceOnAdoptedDatabase(t *testing.T) {
 	}
 }
 
-// TestAddsSkipHeldPorts: a new node never gets an id whose node or metrics port a process holds.
+// TestAddsSkipHeldPorts: a new node never gets an id whose node, metrics or RPC port a process
+// holds.
 func TestAddsSkipHeldPorts(t *testing.T) {
-	m := store.Machine{NodeCap: 10, PortStart: 55, MetricsPortStart: 13, CPULessThan: 90, CPURemove: 95, MemLessThan: 90,
+	m := store.Machine{NodeCap: 10, PortStart: 55, MetricsPortStart: 13, RPCPortStart: 30, CPULessThan: 90, CPURemove: 95, MemLessThan: 90,
 		MemRemove: 95, HDLessThan: 90, HDRemove: 95, MaxLoadAverageAllowed: 10, DesiredLoadAverage: 10,
 		MaxConcurrentStarts: 2, MaxConcurrentOperations: 2, MaxConcurrentUpgrades: 1, MaxConcurrentRemovals: 1}
 	k := func(v float64) survey.Reading { return survey.Reading{Value: v, Known: true} }
@@ -49,7 +50,7 @@ func TestAddsSkipHeldPorts(t *testing.T) {
 	h.Load1, h.Load5, h.Load15 = k(0.1), k(0.1), k(0.1)
 	h.DiskReadBps, h.DiskWriteBps, h.NetRecvBps, h.NetSendBps = k(0), k(0), k(0), k(0)
 	now := time.Unix(1_900_000_000, 0)
-	held := map[int]bool{55001: true, 13002: true}
+	held := map[int]bool{55001: true, 13002: true, 30003: true}
 	cfg := ConfigFromMachine(m, config.Config{}, "/")
 	c := &cycle{Options: Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), HeldPorts: func(context.Context) (map[int]bool, error) { return held, nil }},
 		machine: m, start: now}
@@ -61,8 +62,8 @@ func TestAddsSkipHeldPorts(t *testing.T) {
 			adds = append(adds, a.Node)
 		}
 	}
-	if !slices.Equal(adds, []int{3, 4}) {
-		t.Errorf("added ids = %v, want [3 4] (55001 and 13002 are held)", adds)
+	if !slices.Equal(adds, []int{4, 5}) {
+		t.Errorf("added ids = %v, want [4 5] (55001, 13002 and 30003 are held)", adds)
 	}
 }
 

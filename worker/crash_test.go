@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/store"
@@ -126,11 +127,7 @@ func TestRemoveWithoutPIDFileStopsTheNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.cycle(61*time.Second, func(c *config.Config) { c.NodeCap = 0 })
-	deadline := time.Now().Add(15 * time.Second)
-	for alive(pid) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if alive(pid) {
+	if !poll.Wait(15*time.Second, poll.Interval, func() bool { return !alive(pid) }) {
 		t.Fatalf("remove left pid %d running (%s)", pid, f.statuses())
 	}
 	if procs, rows := untracked(t, f.st, f.cfg.NodeStorage); len(procs)+len(rows) > 0 {
@@ -205,7 +202,7 @@ func TestInstallBinaryTempName(t *testing.T) {
 	if fi, err := os.Stat(dst); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("installed binary: %v %v", fi, err)
 	}
-	if !leftover.MatchString(tempPrefix+"anything") || leftover.MatchString("antnode") {
+	if !leftover().MatchString(tempPrefix+"anything") || leftover().MatchString("antnode") {
 		t.Error("leftover pattern")
 	}
 }

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/decide"
 	"github.com/wnm-project/wnm/worker/store"
@@ -107,7 +109,7 @@ func newFleetAt(t *testing.T, dir string, change func(*config.Config)) *fleet {
 	f := &fleet{t: t, dir: dir, bin: fakeantnode.Build(t), now: time.Unix(1_900_000_000, 0), boot: time.Unix(1_899_990_000, 0)}
 	f.logBuf = &syncBuffer{}
 	f.log = slog.New(slog.NewTextHandler(io.MultiWriter(f.logBuf, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.plat = config.Platform{OS: "linux", Mode: config.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
+	f.plat = config.Platform{OS: "linux", Mode: gen.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
 	c := config.Defaults(f.plat)
 	c.RewardsAddress = testAddr
 	c.ProcessManager = "setsid+user"
@@ -252,27 +254,15 @@ func (f *fleet) get(id int, path string) string {
 // to start), failing after a deadline.
 func (f *fleet) waitUp(ids ...int) {
 	f.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
 	for _, id := range ids {
-		for f.get(id, "/metrics") == "" {
-			if time.Now().After(deadline) {
-				f.t.Fatalf("node %d did not answer on its metrics port", id)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		poll.Until(f.t, 15*time.Second, fmt.Sprintf("node %d to answer on its metrics port", id), func() bool { return f.get(id, "/metrics") != "" })
 	}
 }
 
 func (f *fleet) waitDown(ids ...int) {
 	f.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
 	for _, id := range ids {
-		for f.get(id, "/metrics") != "" {
-			if time.Now().After(deadline) {
-				f.t.Fatalf("node %d still answers", id)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		poll.Until(f.t, 15*time.Second, fmt.Sprintf("node %d to stop answering", id), func() bool { return f.get(id, "/metrics") == "" })
 	}
 }
 
@@ -593,13 +583,7 @@ func TestSelfUpgradedNodeIsRestarted(t *testing.T) {
 	f.cycle(time.Second, nil)
 	f.waitUp(1)
 	old := f.pid(1)
-	deadline := time.Now().Add(15 * time.Second)
-	for alive(old) {
-		if time.Now().After(deadline) {
-			t.Fatal("node 1 did not stop after its self-upgrade")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.Until(t, 15*time.Second, "node 1 to stop after its self-upgrade", func() bool { return !alive(old) })
 	r := f.cycle(61*time.Second, nil)
 	if got := kinds(r); got != "start1" {
 		t.Fatalf("after the self-upgrade exit: %s, want start1", got)

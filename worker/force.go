@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wnm-project/wnm/worker/decide"
@@ -102,7 +103,7 @@ func Force(ctx context.Context, o Options, req ForceRequest) (Fields, error) {
 			return nil, err
 		}
 	}
-	f := &forcer{cycle: c, req: req, obs: obs, stop: stop, above: in.Above, reserved: in.Reserved}
+	f := &forcer{cycle: c, req: req, obs: obs, stop: stop, held: in.Held, reserved: in.Reserved, maxID: in.MaxID}
 	c.Logger.Info("forced action", "action", req.Action, "service_name", strings.Join(req.Names, ","), "count", req.Count, "dry_run", c.Config.DryRun)
 	out, err := f.run(ctx)
 	if err != nil {
@@ -166,21 +167,23 @@ type forcer struct {
 	req  ForceRequest
 	obs  survey.Observation
 	stop context.Context // cancelled by a signal: no further node starts
-	// above and reserved keep new ids clear of nodes outside the table, as in a cycle.
-	above    int
+	// held, reserved and maxID keep new ids clear of nodes and ports outside the table, as in a
+	// cycle.
+	held     []int
 	reserved []int
+	maxID    int
 	actions  []decide.Action
 	results  []ActionResult
 	done     int // node operations started, for the action delay
 }
 
 // nodeNameRE is how wnm-python maps a service name to a node id.
-var nodeNameRE = regexp.MustCompile(`^antnode(\d+)`)
+var nodeNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode(\d+)`) })
 
 // nodeIDOf maps a node name to its id: antnode0003, antnode3, antnode0003.service or a bare 3.
 func nodeIDOf(name string) (int, bool) {
 	digits := name
-	if m := nodeNameRE.FindStringSubmatch(name); m != nil {
+	if m := nodeNameRE().FindStringSubmatch(name); m != nil {
 		digits = m[1]
 	}
 	id, err := strconv.Atoi(digits)
@@ -339,7 +342,7 @@ func (f *forcer) add(ctx context.Context) (Fields, error) {
 	var added []string
 	var failed []Fields
 	reserved := slices.Clone(f.reserved)
-	if held, err := f.heldIDs(ctx); err != nil {
+	if held, err := f.listenerIDs(ctx); err != nil {
 		f.Logger.Warn("cannot read the ports in use; new nodes may meet a held port", "err", err)
 	} else {
 		reserved = append(reserved, held...)
@@ -348,7 +351,13 @@ func (f *forcer) add(ctx context.Context) (Fields, error) {
 		if err := f.pause(ctx, "additions"); err != nil {
 			break
 		}
-		id := decide.FreeIDs(f.decideNodes(), f.above, reserved, 1)[0]
+		free := decide.FreeIDs(f.decideNodes(), f.held, reserved, f.maxID, 1)
+		if len(free) == 0 {
+			err := fmt.Errorf("no free node id: every id up to %d is a node's, held by a unit or node directory, or has a port in use", f.maxID)
+			failed = append(failed, Fields{{"index", i}, {"service", ""}, {"error", err.Error()}})
+			break
+		}
+		id := free[0]
 		name := fmt.Sprintf("antnode%04d", id)
 		// Never hand out the same id twice, even when an add failed or in a dry run.
 		reserved = append(reserved, id)

@@ -122,20 +122,27 @@ func nodeVersion(o survey.NodeObs) string {
 }
 
 // Input builds decide's input from the settings, the machine's recorded boot time, the nodes and a
-// survey of them, at now.
+// survey of them, at now. New ids stay below the highest id whose ports are valid, and above
+// highest_node_id_used (the id counter wnm-python keeps for antctl, or sets to the highest id when
+// it migrates a database): an id it recorded as used is not handed out again.
 func Input(c config.Config, lastBoot time.Time, nodes []store.Node, obs survey.Observation, now time.Time) decide.Input {
-	return decide.Input{
+	in := decide.Input{
 		Config: DecideConfig(c, lastBoot),
 		Host:   DecideHost(obs.Host),
 		Nodes:  DecideNodes(nodes, obs.Nodes),
 		Latest: obs.LatestVersion,
 		Now:    now,
+		MaxID:  c.MaxNodeID(),
 	}
+	if c.HighestNodeIDUsed > 0 {
+		in.Held = []int{c.HighestNodeIDUsed}
+	}
+	return in
 }
 
 func (c *cycle) input(obs survey.Observation) decide.Input {
 	in := Input(c.Config, bootTime(c.machine), c.sortedNodes(), obs, c.start)
-	in.Above, in.Reserved = c.adoption.Above, c.adoption.Reserved
+	in.Held, in.Reserved = append(in.Held, c.adoption.Held...), c.adoption.Reserved
 	for i := range in.Nodes {
 		in.Nodes[i].Alive = c.alive[in.Nodes[i].ID]
 		in.Nodes[i].Restarts = c.restarts[in.Nodes[i].ID]

@@ -7,7 +7,9 @@ import (
 
 	psnet "github.com/shirou/gopsutil/v4/net"
 
+	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/decide"
+	"github.com/wnm-project/wnm/worker/store"
 )
 
 // HeldPorts returns the TCP ports that a process listens on and the UDP ports bound on this host
@@ -26,9 +28,9 @@ func HeldPorts(ctx context.Context) (map[int]bool, error) {
 	return held, nil
 }
 
-// keepAddsOffHeldPorts re-plans when an add would hand out a node or metrics port that a process
-// already holds: those ids join the reserved ones. The socket tables are read only when the plan
-// adds nodes.
+// keepAddsOffHeldPorts re-plans when an add would hand out a node, metrics or RPC port that a
+// process already holds: those ids join the reserved ones. The socket tables are read only when
+// the plan adds nodes.
 func (c *cycle) keepAddsOffHeldPorts(ctx context.Context, in decide.Input, plan decide.Plan) decide.Plan {
 	adds := false
 	for _, a := range plan.Actions {
@@ -37,7 +39,7 @@ func (c *cycle) keepAddsOffHeldPorts(ctx context.Context, in decide.Input, plan 
 	if !adds {
 		return plan
 	}
-	heldIDs, err := c.heldIDs(ctx)
+	heldIDs, err := c.listenerIDs(ctx)
 	if err != nil {
 		c.Logger.Warn("cannot read the ports in use; new nodes may meet a held port", "err", err)
 		return plan
@@ -56,8 +58,8 @@ func (c *cycle) keepAddsOffHeldPorts(ctx context.Context, in decide.Input, plan 
 	return decide.Next(in)
 }
 
-// heldIDs returns the node ids whose node or metrics port a process already holds.
-func (c *cycle) heldIDs(ctx context.Context) ([]int, error) {
+// listenerIDs returns the node ids whose node, metrics or RPC port a process already holds.
+func (c *cycle) listenerIDs(ctx context.Context) ([]int, error) {
 	heldPorts := c.HeldPorts
 	if heldPorts == nil {
 		heldPorts = HeldPorts
@@ -66,13 +68,42 @@ func (c *cycle) heldIDs(ctx context.Context) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ids []int
+	ports := make([]int, 0, len(held))
 	for p := range held {
-		for _, base := range []int{c.Config.PortStart, c.Config.MetricsPortStart} {
-			if id := p - base*1000; id > 0 && id < 1000 {
+		ports = append(ports, p)
+	}
+	return c.portIDs(ports), nil
+}
+
+// portIDs returns the ids, up to the highest id a new node may get, whose node, metrics or RPC
+// port is one of ports, sorted.
+func (c *cycle) portIDs(ports []int) []int { return portIDs(c.Config, ports) }
+
+func portIDs(cfg config.Config, ports []int) []int {
+	top := cfg.MaxNodeID()
+	var ids []int
+	for _, p := range ports {
+		for _, base := range []int{cfg.PortStart, cfg.MetricsPortStart, cfg.RPCPortStart} {
+			if id := p - base*1000; id > 0 && id <= top {
 				ids = append(ids, id)
 			}
 		}
 	}
-	return ids, nil
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// NextIDs returns the ids the next k new nodes would get, as a cycle chooses them: above every
+// row, every held id (units, plists, node directories) and highest_node_id_used, and none whose
+// node, metrics or RPC port is one of ports or a row's. Fewer than k when the ids run out.
+func NextIDs(cfg config.Config, rows []store.Node, held, ports []int, k int) []int {
+	nodes := make([]decide.Node, 0, len(rows))
+	for _, n := range rows {
+		nodes = append(nodes, decide.Node{ID: n.ID})
+		ports = append(ports, n.Port, n.MetricsPort, n.RPCPort)
+	}
+	if cfg.HighestNodeIDUsed > 0 {
+		held = append(slices.Clone(held), cfg.HighestNodeIDUsed)
+	}
+	return decide.FreeIDs(nodes, held, portIDs(cfg, ports), cfg.MaxNodeID(), k)
 }

@@ -57,11 +57,15 @@ func (o *Options) defaults() error {
 	if o.Survey == nil {
 		o.Survey = survey.Survey
 	}
+	spec, specErr := units.ParseSpec(o.Config.ProcessManager) // the zero Spec when wnm drives none
 	if o.Firewall == nil {
-		o.Firewall = firewall.Select(o.Config.ProcessManager, o.Logger)
+		o.Firewall = firewall.Select(spec, o.Logger)
 	}
 	if o.Manager == nil {
-		m, err := NewManager(o.Config, o.Platform, o.Logger)
+		if specErr != nil {
+			return units.NotAvailableError{Manager: o.Config.ProcessManager}
+		}
+		m, err := openManager(spec, o.Config, o.Logger)
 		if err != nil {
 			return err
 		}
@@ -205,7 +209,7 @@ func Preview(ctx context.Context, o Options, obs survey.Observation) (Adoption, 
 	if err := c.load(ctx); err != nil {
 		return Adoption{}, decide.Plan{}, err
 	}
-	c.adoption = c.scanAdoption()
+	c.adoption = c.scanAdoption(ctx)
 	for _, n := range c.adoption.Adopt {
 		c.nodes[n.ID] = n
 	}
@@ -223,7 +227,7 @@ func (c *cycle) prepare(ctx context.Context) (survey.Observation, decide.Input, 
 	if !c.Config.DryRun {
 		c.reconcile(ctx)
 	}
-	c.adoption = c.scanAdoption()
+	c.adoption = c.scanAdoption(ctx)
 	if !c.Config.DryRun {
 		c.adopt(ctx, c.adoption)
 	} else {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/worker/store"
 )
 
@@ -106,17 +107,10 @@ func TestConcurrentRunsOneCycles(t *testing.T) {
 	go func() { first <- runWnm(bin, env, "run") }()
 	// Wait until the first cycle holds the lock (its pid is in wnm_active).
 	lockFile := filepath.Join(home, ".local/share/autonomi/wnm_active")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	poll.Until(t, 10*time.Second, "the first cycle to take the lock", func() bool {
 		b, _ := os.ReadFile(lockFile)
-		if strings.HasPrefix(string(b), "pid=") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the first cycle never took the lock")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return strings.HasPrefix(string(b), "pid=")
+	})
 	second := runWnm(bin, env, "run")
 	if second.code != exitBusy || !strings.Contains(second.stderr, "another cycle is running") {
 		t.Errorf("second run: exit %d, stderr %q; want %d and 'another cycle is running'", second.code, second.stderr, exitBusy)
@@ -142,17 +136,10 @@ func TestKilledCycleDoesNotBlockTheNext(t *testing.T) {
 		t.Fatal(err)
 	}
 	lockFile := filepath.Join(home, ".local/share/autonomi/wnm_active")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	poll.Until(t, 10*time.Second, "the cycle to take the lock", func() bool {
 		b, _ := os.ReadFile(lockFile)
-		if strings.HasPrefix(string(b), fmt.Sprintf("pid=%d ", cmd.Process.Pid)) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the cycle never took the lock")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return strings.HasPrefix(string(b), fmt.Sprintf("pid=%d ", cmd.Process.Pid))
+	})
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	if r := runWnm(bin, env, "run"); r.code != 0 || !strings.Contains(r.stderr, "msg=cycle") {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/worker/store"
 )
 
@@ -29,17 +30,10 @@ func TestForcedActionWaitsForCycle(t *testing.T) {
 	cycle := make(chan run)
 	go func() { cycle <- runWnm(bin, env, "run") }()
 	lockFile := filepath.Join(home, ".local/share/autonomi/wnm_active")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	poll.Until(t, 10*time.Second, "the cycle to take the lock", func() bool {
 		b, _ := os.ReadFile(lockFile)
-		if strings.HasPrefix(string(b), "pid=") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the cycle never took the lock")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return strings.HasPrefix(string(b), "pid=")
+	})
 	forced := runWnm(bin, env, "node", "survey")
 	c := <-cycle
 	if c.code != 0 || forced.code != 0 {
@@ -136,17 +130,13 @@ func TestKilledForcedAddIsReconciled(t *testing.T) {
 	defer st.Close()
 	// Kill it as soon as the second node's row carries its intent: node 1 is complete, node 2 is
 	// half made.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if n, err := st.Node(context.Background(), 2); err == nil && n.WNMIntent == "add" {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatal("never saw node 2's add intent")
-		}
-		time.Sleep(2 * time.Millisecond)
+	if !poll.Wait(20*time.Second, 2*time.Millisecond, func() bool {
+		n, err := st.Node(context.Background(), 2)
+		return err == nil && n.WNMIntent == "add"
+	}) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("never saw node 2's add intent")
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()

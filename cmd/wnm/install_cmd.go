@@ -102,7 +102,7 @@ func (f scheduleFlags) options(s *session, installing bool) (install.Options, er
 			return install.Options{}, err
 		}
 		mode = gen.ModeUser
-		if m == config.ModeSudo || s.env.euid == 0 {
+		if m == gen.ModeSudo || s.env.euid == 0 {
 			mode = gen.ModeSudo
 		}
 	}
@@ -115,9 +115,9 @@ func (f scheduleFlags) options(s *session, installing bool) (install.Options, er
 	if err != nil {
 		return install.Options{}, err
 	}
-	cmode := config.ModeUser
+	cmode := gen.ModeUser
 	if t.Mode == gen.ModeSudo {
-		cmode = config.ModeSudo
+		cmode = gen.ModeSudo
 		if u, err := user.Lookup("root"); err == nil && filepath.IsAbs(u.HomeDir) {
 			host.Home = u.HomeDir // the system job runs as root, whoever installs it
 		}
@@ -152,9 +152,7 @@ func (f scheduleFlags) options(s *session, installing bool) (install.Options, er
 		Host:      host,
 		Out:       s.env.stdout,
 		Logger:    s.logger(),
-	}
-	if !rooted {
-		o.Systemd = install.DialSystemd
+		DBus:      !rooted,
 	}
 	return o, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -21,13 +20,13 @@ import (
 
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/fakes"
+	"github.com/wnm-project/wnm/testenv/golden"
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/testenv/upstreamdb"
 	"github.com/wnm-project/wnm/units/setsid"
 	"github.com/wnm-project/wnm/worker/lock"
 	"github.com/wnm-project/wnm/worker/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected sections of testscript files")
 
 func TestMain(m *testing.M) {
 	setsid.LaunchIfAsked()
@@ -80,7 +79,7 @@ func TestScripts(t *testing.T) {
 	})
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
-		UpdateScripts:       *update || os.Getenv("WNM_UPDATE") == "1",
+		UpdateScripts:       golden.Updating(),
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
 			home := filepath.Join(e.WorkDir, "home")
@@ -262,20 +261,16 @@ func cmdWaitUp(ts *testscript.TestScript, neg bool, args []string) {
 		id, err := strconv.Atoi(a)
 		ts.Check(err)
 		addr := fmt.Sprintf("127.0.0.1:%d", mport*1000+id)
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		up := false
+		if !poll.Wait(15*time.Second, poll.Interval, func() bool {
 			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-			up := err == nil
+			up = err == nil
 			if up {
 				c.Close()
 			}
-			if up != neg {
-				break
-			}
-			if time.Now().After(deadline) {
-				ts.Fatalf("node %d: metrics port %s up=%v after 15s", id, addr, up)
-			}
-			time.Sleep(20 * time.Millisecond)
+			return up != neg
+		}) {
+			ts.Fatalf("node %d: metrics port %s up=%v after 15s", id, addr, up)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/anm"
 	"github.com/wnm-project/wnm/worker/config"
@@ -47,7 +48,7 @@ func (s *session) migrateAnm(ctx context.Context) error {
 	}
 
 	// anm's values replace the defaults; whatever the operator supplies still wins.
-	p := s.env.platform(config.ModeSudo)
+	p := s.env.platform(gen.ModeSudo)
 	base := config.Defaults(p)
 	base.ProcessManager = "systemd+sudo"
 	if root != "" {
@@ -88,21 +89,15 @@ func (s *session) migrateAnm(ctx context.Context) error {
 		}
 		rows = append(rows, row)
 	}
-	// New ids are chosen as a cycle chooses them: above every id held outside the table (a
-	// refused unit, a node directory without a unit), never one a row has.
-	adopted := map[int]bool{}
-	for _, row := range rows {
-		adopted[row.ID] = true
+	// New ids are chosen as a cycle chooses them: above every id known (rows, units adopted or
+	// not, node directories), none whose ports a row or a refused unit holds.
+	var ports []int
+	for _, rf := range t.Refused {
+		ports = append(ports, rf.Ports...)
 	}
-	above := 0
-	for _, id := range t.KnownIDs {
-		if !adopted[id] {
-			above = max(above, id)
-		}
-	}
-	next := above + 1
-	for adopted[next] {
-		next++
+	next := 0
+	if ids := worker.NextIDs(cfg, rows, t.KnownIDs, ports, 1); len(ids) > 0 {
+		next = ids[0]
 	}
 	s.printTakeover(t, r, cfg, rows, next, root)
 	if cfg.DryRun {
@@ -215,7 +210,11 @@ func (s *session) printTakeover(t *anm.Takeover, r *config.Resolved, cfg config.
 			fmt.Fprintf(out, "  %s: %s\n", rf.Service, rf.Reason)
 		}
 	}
-	fmt.Fprintf(out, "\nThe next new node is id %d (ids held on this machine: %s).\n", next, idList(t.KnownIDs))
+	if next > 0 {
+		fmt.Fprintf(out, "\nThe next new node is id %d (ids held on this machine: %s).\n", next, idList(t.KnownIDs))
+	} else {
+		fmt.Fprintf(out, "\nNo new node can be added: every id whose ports are valid is held (ids held on this machine: %s).\n", idList(t.KnownIDs))
+	}
 	if t.CronPresent {
 		fmt.Fprintf(out, "anm's cron job: %s is moved to %s (cron ignores that name); undo: %s\n",
 			anm.Path(root, anm.FileCron), anm.Path(root, anm.FileCronDisabled), anm.UndoCron(root))

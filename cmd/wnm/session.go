@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/lock"
@@ -24,7 +26,7 @@ type session struct {
 }
 
 // platform returns the platform with mode m.
-func (e *env) platform(m config.Mode) config.Platform {
+func (e *env) platform(m gen.Mode) config.Platform {
 	return config.Platform{OS: e.goos, Mode: m, Home: e.home, CPUCount: worker.CPUCount()}
 }
 
@@ -41,14 +43,14 @@ func (s *session) sources(p config.Platform) config.Sources {
 
 // mode detects wnm-python's sudo or user mode (docs/compatibility.md, "Modes and directories"): an explicit
 // process_manager wins, then the process manager stored in an existing database, then root → sudo.
-func (s *session) mode(ctx context.Context) (config.Mode, error) {
-	probe := s.env.platform(config.ModeUser)
+func (s *session) mode(ctx context.Context) (gen.Mode, error) {
+	probe := s.env.platform(gen.ModeUser)
 	r, err := config.Resolve(s.sources(probe), config.Defaults(probe), false, s.env.home)
 	if err != nil {
 		return "", err
 	}
 	if o, ok := r.Origins["process_manager"]; ok && o.Layer.Supplied() {
-		if m, ok := config.ManagerMode(r.ProcessManager); ok {
+		if m, ok := units.DetectMode(r.ProcessManager); ok {
 			return m, nil
 		}
 	}
@@ -67,14 +69,14 @@ func (s *session) mode(ctx context.Context) (config.Mode, error) {
 			// database (as root, /var/antctl) and invite creating a second one there.
 			return "", fmt.Errorf("cannot read the database %s to tell the mode: %w; repair or move it, or name the mode with --process_manager", path, err)
 		}
-		if m, ok := config.ManagerMode(pm); ok {
+		if m, ok := units.DetectMode(pm); ok {
 			return m, nil
 		}
 	}
 	if s.env.euid == 0 && s.env.goos == "linux" {
-		return config.ModeSudo, nil
+		return gen.ModeSudo, nil
 	}
-	return config.ModeUser, nil
+	return gen.ModeUser, nil
 }
 
 // state is what most commands start from: the resolved settings and, when the machine exists, the

@@ -26,6 +26,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/worker/survey/openmetrics"
 )
 
@@ -212,17 +213,12 @@ var quick = &http.Client{Timeout: 2 * time.Second}
 // get fetches url, retrying connection errors until timeout (the server may still be starting).
 func get(t *testing.T, url string, timeout time.Duration) response {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		r, err := fetch(quick, url)
-		if err == nil {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v", url, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var r response
+	var err error
+	if !poll.Wait(timeout, 50*time.Millisecond, func() bool { r, err = fetch(quick, url); return err == nil }) {
+		t.Fatalf("GET %s: %v", url, err)
 	}
+	return r
 }
 
 func parse(t *testing.T, body string) map[string]*dto.MetricFamily {
@@ -465,20 +461,16 @@ func TestNode(t *testing.T) {
 	})
 
 	t.Run("uptime counts real seconds", func(t *testing.T) {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			up := value(t, parse(t, get(t, base+"/metrics", 5*time.Second).body), "ant_node_uptime")
-			elapsed := time.Since(p.started).Seconds()
+		var up, elapsed float64
+		if !poll.Wait(10*time.Second, 100*time.Millisecond, func() bool {
+			up = value(t, parse(t, get(t, base+"/metrics", 5*time.Second).body), "ant_node_uptime")
+			elapsed = time.Since(p.started).Seconds()
 			if up > elapsed+1 {
 				t.Fatalf("uptime %v s after %v s", up, elapsed)
 			}
-			if up >= 1 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("uptime still %v after %v", up, elapsed)
-			}
-			time.Sleep(100 * time.Millisecond)
+			return up >= 1
+		}) {
+			t.Fatalf("uptime still %v after %v", up, elapsed)
 		}
 	})
 
@@ -714,16 +706,12 @@ func TestKnobs(t *testing.T) {
 		t.Parallel()
 		p := start(t, bin, []string{"FAKEANTNODE_CPU_BURN=1"}, nodeArgs(t.TempDir())...)
 		url := fmt.Sprintf("http://127.0.0.1:%d/metrics", p.metricsPort(t))
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			cpu := value(t, parse(t, get(t, url, 5*time.Second).body), "ant_networking_process_cpu_usage_percentage")
-			if cpu >= 5 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("cpu usage still %v%% with FAKEANTNODE_CPU_BURN", cpu)
-			}
-			time.Sleep(200 * time.Millisecond)
+		var cpu float64
+		if !poll.Wait(15*time.Second, 200*time.Millisecond, func() bool {
+			cpu = value(t, parse(t, get(t, url, 5*time.Second).body), "ant_networking_process_cpu_usage_percentage")
+			return cpu >= 5
+		}) {
+			t.Fatalf("cpu usage still %v%% with FAKEANTNODE_CPU_BURN", cpu)
 		}
 	})
 
@@ -794,15 +782,13 @@ func TestKnobs(t *testing.T) {
 			nodeArgs(root, "--metrics-server-port", strconv.Itoa(port))...)
 		url := fmt.Sprintf("http://127.0.0.1:%d/metadata", port)
 		seen := map[string]bool{}
-		deadline := time.Now().Add(15 * time.Second)
-		for !seen["2.0.0"] {
-			if time.Now().After(deadline) {
-				t.Fatalf("versions seen %v, want 2.0.0 after the upgrade; stdout %q", seen, p.output())
-			}
+		if !poll.Wait(15*time.Second, 50*time.Millisecond, func() bool {
 			if r, err := fetch(quick, url); err == nil && r.status == 200 {
 				seen[label(t, parse(t, r.body), "ant_node_antnode_version_info", "antnode_version")] = true
 			}
-			time.Sleep(50 * time.Millisecond)
+			return seen["2.0.0"]
+		}) {
+			t.Fatalf("versions seen %v, want 2.0.0 after the upgrade; stdout %q", seen, p.output())
 		}
 		select {
 		case <-p.done:

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"howett.net/plist"
+
+	"github.com/wnm-project/wnm/testenv/poll"
 )
 
 // rig is a private world for the fakes: a state dir, a unit dir, a log, and the environment
@@ -77,17 +79,6 @@ func pidOf(t *testing.T, show string) int {
 	return pid
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestSystemctl(t *testing.T) {
 	r := newRig(t)
 	work := filepath.Join(r.dir, "work 50%")
@@ -118,7 +109,7 @@ func TestSystemctl(t *testing.T) {
 		t.Errorf("is-active = %q, want active", out)
 	}
 	outFile := filepath.Join(work, "out.txt")
-	waitFor(t, "the unit's command to write out.txt", func() bool {
+	poll.Until(t, 10*time.Second, "the unit's command to write out.txt", func() bool {
 		b, _ := os.ReadFile(outFile)
 		return string(b) == "hello world\n"
 	})
@@ -145,7 +136,7 @@ func TestSystemctl(t *testing.T) {
 	if out := r.want(sc, 0, "--user", "restart", "antnode0001.service"); out != "" {
 		t.Errorf("restart after daemon-reload printed %q", out)
 	}
-	waitFor(t, "the reloaded command to run", func() bool {
+	poll.Until(t, 10*time.Second, "the reloaded command to run", func() bool {
 		b, _ := os.ReadFile(outFile)
 		return string(b) == "changed\n"
 	})
@@ -239,7 +230,7 @@ func TestLaunchctl(t *testing.T) {
 	if !strings.Contains(out, "state = running") {
 		t.Errorf("print of a running job:\n%s", out)
 	}
-	waitFor(t, "the job to write out.txt", func() bool {
+	poll.Until(t, 10*time.Second, "the job to write out.txt", func() bool {
 		b, _ := os.ReadFile(filepath.Join(r.dir, "out.txt"))
 		return string(b) == "hi there\n"
 	})

@@ -31,7 +31,8 @@ Restart=always
 // units, node 2 stopped, anm's cron file and config), takes it over with wnm init --migrate_anm,
 // and checks that no running node was restarted (same main PIDs), the cron file was moved aside,
 // and the next cycles manage the fleet: the stopped node is started through its unit, and any node
-// the fleet grows by takes a free id (3: nothing holds it), never 13's. (Whether it grows depends
+// the fleet grows by takes an id above every id known (14: not 3, the gap among anm's nodes, and
+// never 13's). (Whether it grows depends
 // on the shared host's CPU, which the container sees; the takeover checks do not.)
 func TestAnmTakeover(t *testing.T) {
 	f := newFleet(t, fleetMode{manager: "systemd+sudo", nodeUID: "ant", transport: "systemctl"})
@@ -91,7 +92,7 @@ NodeVersion=""
 
 	out, _ := f.wnm(wnmInside, "init", "--migrate_anm", "--dry_run", "--antnode_path", f.antnodePath)
 	if !strings.Contains(out, "Nodes adopted (3; none is restarted)") || !strings.Contains(out, "antnode013.service") ||
-		!strings.Contains(out, "The next new node is id 3 ") {
+		!strings.Contains(out, "The next new node is id 14 ") {
 		t.Fatalf("dry run:\n%s", out)
 	}
 	if _, _, err := m.Run(t.Context(), "test", "-e", "/etc/cron.d/anm"); err != nil {
@@ -132,8 +133,8 @@ NodeVersion=""
 		return nil
 	})
 	for id, r := range f.status() {
-		if id != 1 && id != 2 && id != 13 && id != 3 {
-			t.Errorf("the fleet grew into node %d (%+v); the first free id is 3", id, r)
+		if id != 1 && id != 2 && id != 13 && id != 14 {
+			t.Errorf("the fleet grew into node %d (%+v); the next id is 14", id, r)
 		}
 	}
 	if st := f.status(); st[13].Service != "antnode013.service" {

@@ -86,8 +86,7 @@ func crontabArgv(args ...string) []string { return append([]string{"crontab"}, a
 // readCrontab returns the account's crontab; none at all is an empty one.
 func (in *installer) readCrontab(ctx context.Context) ([]byte, bool, error) {
 	out, ran, err := in.query(ctx, nil, crontabArgv("-l")...)
-	var ee *ExitError
-	if errors.As(err, &ee) && strings.Contains(strings.ToLower(ee.Stderr), "no crontab for") {
+	if run.ExitCode(err) > 0 && strings.Contains(strings.ToLower(err.Error()), "no crontab for") {
 		return nil, ran, nil
 	}
 	if err != nil {

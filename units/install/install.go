@@ -26,6 +26,7 @@ import (
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/templates"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // Scheduler names what runs wnm every minute.
@@ -106,11 +107,12 @@ type Options struct {
 	Force bool
 	// Host describes the machine; see [DetectHost].
 	Host Host
-	// Runner runs commands; nil means [ExecRunner].
-	Runner Runner
-	// Systemd connects to systemd over D-Bus (user for the user manager); nil, or an error from
-	// it, means systemctl through Runner. It is used on the live system only.
-	Systemd func(ctx context.Context, user bool) (SystemdConn, error)
+	// Runner runs commands; nil means [run.Exec].
+	Runner run.Runner
+	// DBus lets install talk to systemd over D-Bus on the live system (the system manager, or the
+	// user's in user mode), falling back to systemctl through Runner when no bus answers. Without
+	// it, and always under a root prefix, systemctl runs.
+	DBus bool
 	// Out receives one line per step for the operator, and the --print listing.
 	Out io.Writer
 	// Logger receives debug lines; nil discards them.
@@ -213,7 +215,7 @@ type installer struct {
 	t      Target
 	s      gen.Schedule
 	rooted bool // Root is a prefix, not the live system
-	run    Runner
+	run    run.Runner
 	out    io.Writer
 	log    *slog.Logger
 }
@@ -243,7 +245,7 @@ func newInstaller(o Options, installing bool) (*installer, error) {
 		s: gen.Schedule{Binary: o.Binary, Mode: t.Mode, Home: o.Host.Home, LogFile: o.LogFile, Database: o.Database},
 	}
 	if in.run == nil {
-		in.run = ExecRunner{}
+		in.run = run.Exec()
 	}
 	if in.out == nil {
 		in.out = io.Discard
@@ -275,7 +277,8 @@ func (in *installer) exists(p string) bool {
 }
 
 // command runs argv, which changes something, and reports it; under a root prefix it only
-// reports that it did not run it. It returns the command's output and whether it ran.
+// reports that it did not run it. It returns the command's standard output and whether it ran; a
+// failure carries the argv and the standard error (see [run.Failed]).
 func (in *installer) command(ctx context.Context, stdin []byte, argv ...string) ([]byte, bool, error) {
 	out, ran, err := in.query(ctx, stdin, argv...)
 	if ran && err == nil {
@@ -292,8 +295,26 @@ func (in *installer) query(ctx context.Context, stdin []byte, argv ...string) ([
 		return nil, false, nil
 	}
 	in.log.Debug("run", "argv", argv)
-	out, err := in.run.Run(ctx, stdin, argv...)
-	return out, true, err
+	stdout, stderr, err := in.run.Run(ctx, stdin, argv)
+	if err != nil {
+		return stdout, true, run.Failed(argv, err, stderr)
+	}
+	return stdout, true, nil
+}
+
+// Run makes the installer the [run.Runner] of its systemd client: argv runs and is reported as
+// [installer.command] runs and reports it.
+func (in *installer) Run(ctx context.Context, stdin []byte, argv []string) ([]byte, []byte, error) {
+	if !in.live() {
+		in.say("not run (--root %s): %s", in.o.Root, quoteArgv(argv))
+		return nil, nil, nil
+	}
+	in.log.Debug("run", "argv", argv)
+	stdout, stderr, err := in.run.Run(ctx, stdin, argv)
+	if err == nil {
+		in.say("ran %s", quoteArgv(argv))
+	}
+	return stdout, stderr, err
 }
 
 // mkdirLog creates the log file's directory, so that cron's shell redirection and launchd can

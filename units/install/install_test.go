@@ -1,18 +1,15 @@
 package install
 
 import (
-	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/coreos/go-systemd/v22/dbus"
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 func TestChoose(t *testing.T) {
@@ -82,110 +79,22 @@ func TestTargetString(t *testing.T) {
 	}
 }
 
-// fakeConn records the D-Bus calls and answers each job with result.
-type fakeConn struct {
-	calls  []string
-	result string
-	err    error
-}
+// exitError is a failed command's error, with its exit status.
+type exitError int
 
-func (f *fakeConn) ReloadContext(context.Context) error {
-	f.calls = append(f.calls, "Reload")
-	return f.err
-}
+func (e exitError) Error() string { return "exit status " + strconv.Itoa(int(e)) }
+func (e exitError) ExitCode() int { return int(e) }
 
-func (f *fakeConn) EnableUnitFilesContext(_ context.Context, files []string, runtime, force bool) (bool, []dbus.EnableUnitFileChange, error) {
-	f.calls = append(f.calls, "EnableUnitFiles "+strings.Join(files, " "))
-	return false, nil, f.err
-}
-
-func (f *fakeConn) DisableUnitFilesContext(_ context.Context, files []string, runtime bool) ([]dbus.DisableUnitFileChange, error) {
-	f.calls = append(f.calls, "DisableUnitFiles "+strings.Join(files, " "))
-	return nil, f.err
-}
-
-func (f *fakeConn) StartUnitContext(_ context.Context, name, mode string, ch chan<- string) (int, error) {
-	f.calls = append(f.calls, "StartUnit "+name+" "+mode)
-	ch <- f.result
-	return 1, f.err
-}
-
-func (f *fakeConn) StopUnitContext(_ context.Context, name, mode string, ch chan<- string) (int, error) {
-	f.calls = append(f.calls, "StopUnit "+name+" "+mode)
-	ch <- f.result
-	return 1, f.err
-}
-
-func (f *fakeConn) Close() { f.calls = append(f.calls, "Close") }
-
-func TestDBusVerb(t *testing.T) {
-	tests := []struct {
-		name    string
-		args    []string
-		result  string
-		want    []string
-		wantErr string
-	}{
-		{"daemon-reload", []string{"daemon-reload"}, "done", []string{"Reload"}, ""},
-		{"enable --now", []string{"enable", "--now", "wnm.timer"}, "done", []string{"EnableUnitFiles wnm.timer", "Reload", "StartUnit wnm.timer replace"}, ""},
-		{"enable --now, start fails", []string{"enable", "--now", "wnm.timer"}, "failed", []string{"EnableUnitFiles wnm.timer", "Reload", "StartUnit wnm.timer replace"}, "start: job failed"},
-		{"disable --now", []string{"disable", "--now", "wnm.timer"}, "done", []string{"StopUnit wnm.timer replace", "DisableUnitFiles wnm.timer", "Reload"}, ""},
-		{"unknown verb", []string{"restart", "wnm.timer"}, "done", nil, "not a verb install knows"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := &fakeConn{result: tt.result}
-			err := dbusVerb(context.Background(), c, tt.args)
-			if diff := cmp.Diff(tt.want, c.calls); diff != "" {
-				t.Errorf("calls (-want +got):\n%s", diff)
-			}
-			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Errorf("dbusVerb(%q) = %v, want error %q", tt.args, err, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestExecRunner(t *testing.T) {
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
-	ctx := context.Background()
-	out, err := ExecRunner{}.Run(ctx, []byte("in"), "sh", "-c", `cat; echo " $LC_ALL"`)
-	if err != nil || string(out) != "in C\n" {
-		t.Errorf("Run(cat) = %q, %v; want stdin echoed in the C locale", out, err)
-	}
-	_, err = ExecRunner{}.Run(ctx, nil, "sh", "-c", "echo no crontab for alice >&2; exit 1")
-	var ee *ExitError
-	if !errors.As(err, &ee) || ee.Code != 1 || ee.Stderr != "no crontab for alice" {
-		t.Fatalf("Run(exit 1) = %#v, want an ExitError with code 1 and the stderr", err)
-	}
-	if got, want := ee.Error(), "sh -c echo no crontab for alice >&2; exit 1: exit status 1: no crontab for alice"; got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
-	}
-	if _, err := (ExecRunner{}).Run(ctx, nil, "wnm-no-such-program"); !errors.Is(err, exec.ErrNotFound) {
-		t.Errorf("Run(missing program) = %v, want exec.ErrNotFound", err)
-	}
-}
-
-func TestNotLoaded(t *testing.T) {
-	for msg, want := range map[string]bool{
-		"systemctl disable --now wnm.timer: exit status 1: Failed to disable unit: Unit file wnm.timer does not exist.": true,
-		"Unit wnm.timer not loaded.":                          true,
-		"org.freedesktop.systemd1.NoSuchUnit: Unit not found": true,
-		"Access denied": false,
-	} {
-		if got := notLoaded(errors.New(msg)); got != want {
-			t.Errorf("notLoaded(%q) = %v, want %v", msg, got, want)
-		}
-	}
+func TestNotLoadedLaunchd(t *testing.T) {
+	bootout := []string{"launchctl", "bootout", "gui/501/com.autonomi.wnm"}
 	for _, tt := range []struct {
 		err  error
 		want bool
 	}{
-		{&ExitError{Code: 113, Stderr: "Boot-out failed: 113: Could not find specified service"}, true},
-		{&ExitError{Code: 3, Stderr: "Boot-out failed: 3: No such process"}, true},
-		{&ExitError{Code: 5, Stderr: "Boot-out failed: 5: Input/output error"}, false},
+		{run.Failed(bootout, exitError(113), []byte("Boot-out failed: 113: Could not find specified service")), true},
+		{run.Failed(bootout, exitError(3), []byte("Boot-out failed: 3: No such process")), true},
+		{run.Failed(bootout, exitError(5), []byte("Boot-out failed: 5: Input/output error")), false},
+		{errors.New("Could not find service \"com.autonomi.wnm\" in domain for uid: 501"), true},
 	} {
 		if got := notLoadedLaunchd(tt.err); got != tt.want {
 			t.Errorf("notLoadedLaunchd(%v) = %v, want %v", tt.err, got, tt.want)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // plistPath is where the job's plist goes: the user's LaunchAgents (domain gui/<uid>, runs
@@ -76,8 +77,7 @@ func (in *installer) bootout(ctx context.Context) error {
 // notLoadedLaunchd reports whether a launchctl bootout failure means the job was not loaded:
 // exit status 3 (ESRCH, "No such process") or 113 ("Could not find service").
 func notLoadedLaunchd(err error) bool {
-	var ee *ExitError
-	if errors.As(err, &ee) && (ee.Code == 3 || ee.Code == 113) {
+	if code := run.ExitCode(err); code == 3 || code == 113 {
 		return true
 	}
 	msg := err.Error()

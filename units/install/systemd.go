@@ -2,12 +2,8 @@ package install
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
-
-	"github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/templates"
@@ -99,15 +95,19 @@ func (in *installer) installSystemd(ctx context.Context) error {
 	}
 	enabled := in.exists(in.wantsLink())
 	if changed || !enabled {
-		sc, done := in.systemctl(ctx)
+		sc, done, err := in.systemd()
+		if err != nil {
+			return err
+		}
 		defer done()
 		if changed {
-			if err := sc(ctx, "daemon-reload"); err != nil {
+			if err := in.systemctl(ctx, sc, sc.Reload, "daemon-reload"); err != nil {
 				return err
 			}
 		}
 		if !enabled {
-			if err := sc(ctx, "enable", "--now", gen.ScheduleTimerName); err != nil {
+			enableNow := func(ctx context.Context) error { return sc.EnableNow(ctx, gen.ScheduleTimerName) }
+			if err := in.systemctl(ctx, sc, enableNow, "enable", "--now", gen.ScheduleTimerName); err != nil {
 				return err
 			}
 		}
@@ -151,9 +151,13 @@ func (in *installer) uninstallSystemd(ctx context.Context) (bool, error) {
 		in.say("the wnm package's timer (%s) is not install's to remove; `systemctl disable --now wnm.timer` stops it, `apt remove wnm` removes it", PackagedTimer)
 		return false, nil
 	}
-	sc, done := in.systemctl(ctx)
+	sc, done, err := in.systemd()
+	if err != nil {
+		return true, err
+	}
 	defer done()
-	if err := sc(ctx, "disable", "--now", gen.ScheduleTimerName); err != nil && !notLoaded(err) {
+	disableNow := func(ctx context.Context) error { return sc.DisableNow(ctx, gen.ScheduleTimerName) }
+	if err := in.systemctl(ctx, sc, disableNow, "disable", "--now", gen.ScheduleTimerName); err != nil && !systemd.NotLoaded(err) {
 		return true, err
 	}
 	for _, p := range paths {
@@ -165,17 +169,10 @@ func (in *installer) uninstallSystemd(ctx context.Context) (bool, error) {
 			in.say("removed %s", in.path(p))
 		}
 	}
-	if err := sc(ctx, "daemon-reload"); err != nil {
+	if err := in.systemctl(ctx, sc, sc.Reload, "daemon-reload"); err != nil {
 		return true, err
 	}
 	return true, nil
-}
-
-// notLoaded reports whether a systemctl failure says the unit does not exist, which uninstall
-// takes as already done.
-func notLoaded(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "does not exist") || strings.Contains(msg, "not loaded") || strings.Contains(msg, "NoSuchUnit")
 }
 
 // linger makes the user manager outlive the user's sessions, so that the timer runs at boot and
@@ -203,108 +200,30 @@ func (in *installer) lingering(name string) bool {
 	return in.exists(filepath.Join("/var/lib/systemd/linger", name))
 }
 
-// systemctlFunc runs one systemctl verb (args after "systemctl [--user]").
-type systemctlFunc func(ctx context.Context, args ...string) error
-
-// systemctl returns how this install talks to the mode's manager: over D-Bus on the live system
-// when [Options.Systemd] connects, else by running systemctl. Either way each verb is reported
-// as the systemctl command it amounts to. done releases the connection.
-func (in *installer) systemctl(ctx context.Context) (sc systemctlFunc, done func()) {
-	user := in.t.Mode == gen.ModeUser
-	if !in.rooted && in.o.Systemd != nil {
-		conn, err := in.o.Systemd(ctx, user)
-		if err == nil {
-			return func(ctx context.Context, args ...string) error {
-				if err := dbusVerb(ctx, conn, args); err != nil {
-					return err
-				}
-				in.say("ran %s (over D-Bus)", quoteArgv(in.systemctlArgv(args...)))
-				return nil
-			}, conn.Close
-		}
-		in.log.Debug("no D-Bus connection to systemd; using systemctl", "user", user, "err", err)
+// systemd returns a client of the mode's systemd manager. On the live system (with
+// [Options.DBus]) it talks D-Bus when a bus answers and runs systemctl otherwise; under a root
+// prefix it runs systemctl only, and only with [Options.Exec] (see [installer.Run]). done releases
+// the connection.
+func (in *installer) systemd() (c *systemd.Client, done func(), err error) {
+	transport := systemd.TransportSystemctl
+	if !in.rooted && in.o.DBus {
+		transport = systemd.TransportAuto
 	}
-	return func(ctx context.Context, args ...string) error {
-		_, _, err := in.command(ctx, nil, in.systemctlArgv(args...)...)
+	c, err = systemd.NewClient(systemd.ClientOptions{User: in.t.Mode == gen.ModeUser, Transport: transport, Runner: in, Logger: in.log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.Close, nil
+}
+
+// systemctl runs one verb through c and, when it went over D-Bus, reports the systemctl command
+// it amounts to (systemctl itself is reported as it runs; see [installer.Run]).
+func (in *installer) systemctl(ctx context.Context, c *systemd.Client, verb func(context.Context) error, args ...string) error {
+	if err := verb(ctx); err != nil {
 		return err
-	}, func() {}
-}
-
-// SystemdConn is the part of go-systemd's *dbus.Conn that install uses.
-type SystemdConn interface {
-	ReloadContext(ctx context.Context) error
-	EnableUnitFilesContext(ctx context.Context, files []string, runtime, force bool) (bool, []dbus.EnableUnitFileChange, error)
-	DisableUnitFilesContext(ctx context.Context, files []string, runtime bool) ([]dbus.DisableUnitFileChange, error)
-	StartUnitContext(ctx context.Context, name, mode string, ch chan<- string) (int, error)
-	StopUnitContext(ctx context.Context, name, mode string, ch chan<- string) (int, error)
-	Close()
-}
-
-var _ SystemdConn = (*dbus.Conn)(nil)
-
-// DialSystemd connects to the system manager (root: its private socket, else the system bus)
-// or, with user, to the user's manager over the session bus. It is the usual
-// [Options.Systemd].
-func DialSystemd(ctx context.Context, user bool) (SystemdConn, error) {
-	if user {
-		return dbus.NewUserConnectionContext(ctx)
 	}
-	c, err := dbus.NewSystemdConnectionContext(ctx)
-	if err == nil {
-		return c, nil
-	}
-	return dbus.NewSystemConnectionContext(ctx)
-}
-
-// dbusVerb does what `systemctl args...` does, for the verbs install uses: daemon-reload,
-// enable --now UNIT and disable --now UNIT.
-func dbusVerb(ctx context.Context, c SystemdConn, args []string) error {
-	what := "systemctl " + strings.Join(args, " ") + " over D-Bus"
-	switch {
-	case len(args) == 1 && args[0] == "daemon-reload":
-		if err := c.ReloadContext(ctx); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-	case len(args) == 3 && args[0] == "enable" && args[1] == "--now":
-		if _, _, err := c.EnableUnitFilesContext(ctx, []string{args[2]}, false, true); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		// systemctl enable reloads the manager so that it sees the new symlinks.
-		if err := c.ReloadContext(ctx); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if err := dbusJob(ctx, func(ch chan<- string) (int, error) { return c.StartUnitContext(ctx, args[2], "replace", ch) }); err != nil {
-			return fmt.Errorf("%s: start: %w", what, err)
-		}
-	case len(args) == 3 && args[0] == "disable" && args[1] == "--now":
-		if err := dbusJob(ctx, func(ch chan<- string) (int, error) { return c.StopUnitContext(ctx, args[2], "replace", ch) }); err != nil && !notLoaded(err) {
-			return fmt.Errorf("%s: stop: %w", what, err)
-		}
-		if _, err := c.DisableUnitFilesContext(ctx, []string{args[2]}, false); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if err := c.ReloadContext(ctx); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-	default:
-		return fmt.Errorf("%s: not a verb install knows", what)
+	if via, _ := c.Via(ctx); via == systemd.TransportDBus {
+		in.say("ran %s (over D-Bus)", quoteArgv(in.systemctlArgv(args...)))
 	}
 	return nil
-}
-
-// dbusJob submits a start or stop job and waits for its result.
-func dbusJob(ctx context.Context, submit func(chan<- string) (int, error)) error {
-	ch := make(chan string, 1) // buffered: go-systemd's dispatcher must never block on it
-	if _, err := submit(ch); err != nil {
-		return err
-	}
-	select {
-	case r := <-ch:
-		if r != "done" {
-			return errors.New("job " + r)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for the job: %w", ctx.Err())
-	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/fakes"
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/units"
 )
 
@@ -136,17 +137,15 @@ func waitMetrics(t *testing.T, n gen.Node, up bool) string {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d/metadata", n.MetricsPort)
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		body, err := get(client, url)
-		if (err == nil) == up {
-			return body
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node on metrics port %d: want up=%v, last error %v", n.MetricsPort, up, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var body string
+	var err error
+	if !poll.Wait(20*time.Second, 50*time.Millisecond, func() bool {
+		body, err = get(client, url)
+		return (err == nil) == up
+	}) {
+		t.Fatalf("node on metrics port %d: want up=%v, last error %v", n.MetricsPort, up, err)
 	}
+	return body
 }
 
 func get(c *http.Client, url string) (string, error) {

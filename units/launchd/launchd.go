@@ -26,6 +26,7 @@ import (
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // Default plist dirs.
@@ -42,16 +43,16 @@ const exitNotFound = 113
 
 // Options configure a [Manager].
 type Options struct {
-	// Mode is "sudo" (daemons in the system domain, nodes run as gen.Node.User) or "user"
-	// (agents in the current user's gui domain).
-	Mode string
+	// Mode is gen.ModeSudo (daemons in the system domain, nodes run as gen.Node.User) or
+	// gen.ModeUser (agents in the current user's gui domain).
+	Mode gen.Mode
 	// PlistDir is where plists go; empty means [DaemonDir] in sudo mode and ~/[AgentDir] in user
 	// mode.
 	PlistDir string
 	// UID names the gui/<uid> domain in user mode; zero means the current user's uid.
 	UID int
-	// Runner runs launchctl; nil means [ExecRunner].
-	Runner Runner
+	// Runner runs launchctl; nil means [run.Exec].
+	Runner run.Runner
 	// Logger receives debug lines about what the manager did; nil discards them.
 	Logger *slog.Logger
 }
@@ -62,16 +63,22 @@ type Manager struct {
 	mode     gen.Mode
 	plistDir string
 	domain   string
-	runner   Runner
+	runner   run.Runner
 	log      *slog.Logger
 }
 
 var _ units.Manager = (*Manager)(nil)
 
+func init() {
+	units.Register(units.Launchd, func(spec units.Spec, o units.Options) (units.Manager, error) {
+		return New(Options{Mode: spec.Mode, Logger: o.Logger})
+	})
+}
+
 // New returns a launchd manager. It fails on an unknown mode, a relative plist dir or a negative
 // uid. It runs nothing.
 func New(o Options) (*Manager, error) {
-	m := &Manager{mode: gen.Mode(o.Mode), plistDir: o.PlistDir, runner: o.Runner, log: o.Logger}
+	m := &Manager{mode: o.Mode, plistDir: o.PlistDir, runner: o.Runner, log: o.Logger}
 	switch m.mode {
 	case gen.ModeSudo:
 		m.domain = "system"
@@ -102,7 +109,7 @@ func New(o Options) (*Manager, error) {
 	}
 	m.plistDir = filepath.Clean(m.plistDir)
 	if m.runner == nil {
-		m.runner = ExecRunner()
+		m.runner = run.Exec()
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -111,7 +118,7 @@ func New(o Options) (*Manager, error) {
 }
 
 // Name returns "launchd+sudo" or "launchd+user".
-func (m *Manager) Name() string { return "launchd+" + string(m.mode) }
+func (m *Manager) Name() string { return units.Spec{Kind: units.Launchd, Mode: m.mode}.String() }
 
 // Domain returns the launchd domain the manager's jobs live in: "system" or "gui/<uid>".
 func (m *Manager) Domain() string { return m.domain }
@@ -183,9 +190,9 @@ var (
 
 // inspect runs launchctl print on the node's job.
 func (m *Manager) inspect(ctx context.Context, id int) (job, error) {
-	out, err := runCmd(ctx, m.runner, "launchctl", "print", m.target(id))
+	out, err := run.Checked(ctx, m.runner, "launchctl", "print", m.target(id))
 	if err != nil {
-		if exitCode(err) == exitNotFound {
+		if run.ExitCode(err) == exitNotFound {
 			return job{}, nil
 		}
 		return job{}, err
@@ -224,7 +231,7 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 		m.log.Debug("node already running", "node", n.ID, "pid", j.pid)
 		return nil
 	case j.loaded && !changed:
-		if _, err := runCmd(ctx, m.runner, "launchctl", "kickstart", "-k", m.target(n.ID)); err != nil {
+		if _, err := run.Checked(ctx, m.runner, "launchctl", "kickstart", "-k", m.target(n.ID)); err != nil {
 			return fmt.Errorf("start node %d: %w", n.ID, err)
 		}
 		return nil
@@ -233,7 +240,7 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 			return fmt.Errorf("start node %d: %w", n.ID, err)
 		}
 	}
-	if _, err := runCmd(ctx, m.runner, "launchctl", "bootstrap", m.domain, m.plistPath(n.ID)); err != nil {
+	if _, err := run.Checked(ctx, m.runner, "launchctl", "bootstrap", m.domain, m.plistPath(n.ID)); err != nil {
 		return fmt.Errorf("start node %d: %w", n.ID, err)
 	}
 	m.log.Debug("node started", "node", n.ID, "target", m.target(n.ID))
@@ -242,7 +249,7 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 
 // bootout unloads the job, which stops its process; a job that is not loaded is success.
 func (m *Manager) bootout(ctx context.Context, id int) error {
-	if _, err := runCmd(ctx, m.runner, "launchctl", "bootout", m.target(id)); err != nil {
+	if _, err := run.Checked(ctx, m.runner, "launchctl", "bootout", m.target(id)); err != nil {
 		if j, perr := m.inspect(ctx, id); perr == nil && !j.loaded {
 			return nil
 		}

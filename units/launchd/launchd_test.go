@@ -13,6 +13,7 @@ import (
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 const testWallet = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -35,22 +36,22 @@ func newRecorder() *recorder {
 	return &recorder{jobs: map[string]string{}, fail: map[string]error{}}
 }
 
-func (r *recorder) Run(_ context.Context, argv []string) ([]byte, error) {
+func (r *recorder) Run(_ context.Context, _ []byte, argv []string) ([]byte, []byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	line := strings.Join(argv, " ")
 	r.calls = append(r.calls, line)
 	if err, ok := r.fail[line]; ok {
-		return []byte("Boot-out failed: 5: Input/output error\n"), err
+		return nil, []byte("Boot-out failed: 5: Input/output error\n"), err
 	}
 	if len(argv) == 3 && argv[1] == "print" {
 		out, ok := r.jobs[argv[2]]
 		if !ok {
-			return []byte("Bad request.\nCould not find service in domain for port\n"), exitError(113)
+			return nil, []byte("Bad request.\nCould not find service in domain for port\n"), exitError(113)
 		}
-		return []byte(out), nil
+		return []byte(out), nil, nil
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 func (r *recorder) take() []string {
@@ -180,12 +181,12 @@ func TestBootoutErrors(t *testing.T) {
 	}
 	// The job vanished meanwhile: success.
 	rec.take()
-	m.runner = RunnerFunc(func(ctx context.Context, argv []string) ([]byte, error) {
-		out, err := rec.Run(ctx, argv)
+	m.runner = run.Func(func(ctx context.Context, argv []string) ([]byte, error) {
+		out, errOut, err := rec.Run(ctx, nil, argv)
 		if argv[1] == "bootout" {
 			rec.set(target, "")
 		}
-		return out, err
+		return append(out, errOut...), err
 	})
 	if err := m.Stop(t.Context(), n); err != nil {
 		t.Errorf("Stop of a job that went away during bootout = %v", err)

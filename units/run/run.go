@@ -1,7 +1,9 @@
-// Package run is wnm's one seam for running programs: an argv in, combined output out, always
-// without a shell and in the C locale, with errors that carry the argv and the output. The service
-// managers, the firewall and the installer run commands only through a [Runner], so tests replace
-// it to record or fake what would run.
+// Package run is wnm's one seam for running programs: an argv and an optional input in, standard
+// output and standard error out, always without a shell and in the C locale, with errors that carry
+// the argv and the output. The service managers, the firewall and the installer run commands only
+// through a [Runner], so tests replace it to record or fake what would run; the setsid manager
+// starts its detached nodes with [Start], and the survey asks a binary its version with [Output].
+// No other package imports os/exec (the repository's dependency test and depguard hold it to that).
 package run
 
 import (
@@ -12,52 +14,45 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 )
 
 // Runner runs one command given as an argument vector (argv[0] is the program, looked up on PATH
-// and then in the sbin directories) and returns its combined stdout and stderr. err is nil when the
-// command exited 0; when it ran and failed, err has an ExitCode() int method; a program that cannot
-// be found gives an error wrapping [exec.ErrNotFound].
+// and then in the sbin directories), with stdin as its standard input (nil for none), and returns
+// its standard output and standard error apart. err is nil when the command exited 0; when it ran
+// and failed, err has an ExitCode() int method; a program that cannot be found gives an error
+// wrapping [ErrNotFound]. It is the one seam through which wnm runs a program and waits for it:
+// the service managers, the installer and the firewall take a Runner, and tests replace it to
+// record or fake what would run.
 type Runner interface {
-	Run(ctx context.Context, argv []string) (out []byte, err error)
+	Run(ctx context.Context, stdin []byte, argv []string) (stdout, stderr []byte, err error)
 }
 
-// Func adapts a function to a [Runner].
+// Func adapts a function that answers a command with one output to a [Runner]: the output is the
+// standard output, the standard error is empty and the standard input is not read. Tests use it
+// for fakes.
 type Func func(ctx context.Context, argv []string) ([]byte, error)
 
-// Run calls f.
-func (f Func) Run(ctx context.Context, argv []string) ([]byte, error) { return f(ctx, argv) }
+// Run calls f with argv.
+func (f Func) Run(ctx context.Context, _ []byte, argv []string) ([]byte, []byte, error) {
+	out, err := f(ctx, argv)
+	return out, nil, err
+}
 
 // ErrNotFound is what a runner's error wraps when the program cannot be found, so callers need not
 // import os/exec to recognise it.
 var ErrNotFound = exec.ErrNotFound
 
-// Exec returns the real [Runner].
+// Exec returns the real [Runner]: no shell, the C locale (so that the messages callers match are
+// the untranslated ones), argv[0] found with [LookPath].
 func Exec() Runner { return execRunner{} }
 
 type execRunner struct{}
 
-func (execRunner) Run(ctx context.Context, argv []string) ([]byte, error) {
-	if len(argv) == 0 {
-		return nil, errors.New("run: empty argv")
-	}
-	path, err := LookPath(argv[0])
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, path, argv[1:]...)
-	cmd.Env = CLocale(os.Environ())
-	return cmd.CombinedOutput()
-}
-
-// Input runs argv (argv[0] found with [LookPath]) in the C locale with stdin as its standard input
-// (nil for none) and returns its standard output and standard error apart. When the program ran and
-// failed, err has an ExitCode() int method; a program that cannot be found gives an error wrapping
-// [ErrNotFound].
-func Input(ctx context.Context, stdin []byte, argv []string) (stdout, stderr []byte, err error) {
+func (execRunner) Run(ctx context.Context, stdin []byte, argv []string) ([]byte, []byte, error) {
 	if len(argv) == 0 {
 		return nil, nil, errors.New("run: empty argv")
 	}
@@ -125,21 +120,29 @@ func CLocale(env []string) []string {
 	return append(out, "LC_ALL=C")
 }
 
-// Checked runs argv through r and, on failure, returns an error that carries the argv and the
-// trimmed output (at most 2 KiB) and wraps the runner's error, so [ExitCode] still finds the status.
+// Checked runs argv through r without input and returns its output, the standard output followed
+// by the standard error. On failure the error carries the argv and the trimmed output and wraps
+// the runner's error, so [ExitCode] still finds the status.
 func Checked(ctx context.Context, r Runner, argv ...string) ([]byte, error) {
-	out, err := r.Run(ctx, argv)
+	stdout, stderr, err := r.Run(ctx, nil, argv)
+	out := slices.Concat(stdout, stderr)
 	if err != nil {
-		msg := strings.TrimSpace(string(out))
-		if len(msg) > 2048 {
-			msg = msg[:2048] + "…"
-		}
-		if msg == "" {
-			msg = "(no output)"
-		}
-		return out, fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, msg)
+		return out, Failed(argv, err, out)
 	}
 	return out, nil
+}
+
+// Failed is the error of a command that failed: "<argv>: <err>: <output trimmed to 2 KiB>", or
+// "(no output)" in its place. It wraps err.
+func Failed(argv []string, err error, output []byte) error {
+	msg := strings.TrimSpace(string(output))
+	if len(msg) > 2048 {
+		msg = msg[:2048] + "…"
+	}
+	if msg == "" {
+		msg = "(no output)"
+	}
+	return fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, msg)
 }
 
 // ExitCode returns the exit status err carries, or -1 when it carries none (the program did not

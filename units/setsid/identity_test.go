@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/units"
 )
 
@@ -26,7 +27,7 @@ func TestPIDRecordedBeforeTheNodeRuns(t *testing.T) {
 			t.Fatalf("Start: %v", err)
 		}
 		seen := filepath.Join(n.RootDir, "seen.txt")
-		waitFor(t, "the node to report", 10*time.Second, func() bool { _, err := os.Stat(seen); return err == nil })
+		poll.Until(t, 10*time.Second, "the node to report", func() bool { _, err := os.Stat(seen); return err == nil })
 		b, err := os.ReadFile(seen)
 		if err != nil {
 			t.Fatal(err)
@@ -87,7 +88,7 @@ func TestNodeFoundWithoutPIDFile(t *testing.T) {
 			if err := m.Remove(t.Context(), n); err != nil {
 				t.Fatalf("Remove: %v", err)
 			}
-			waitFor(t, "the node to exit", 5*time.Second, func() bool { return gone(pid) })
+			poll.Until(t, 5*time.Second, "the node to exit", func() bool { return gone(pid) })
 			wantStatus(t, m, n, units.Stopped)
 		})
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/units"
 )
 
@@ -144,18 +145,6 @@ func containsArg(argv []string, s string) bool {
 	return false
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // gone reports whether pid has exited (a zombie counts: its parent has yet to reap it).
 func gone(pid int) bool {
 	p := probe(context.Background(), pid)
@@ -212,7 +201,7 @@ func TestLifecycleWithFakeAntnode(t *testing.T) {
 
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", n.MetricsPort)
 	client := &http.Client{Timeout: time.Second}
-	waitFor(t, url+" to answer 200", 15*time.Second, func() bool {
+	poll.Until(t, 15*time.Second, url+" to answer 200", func() bool {
 		resp, err := client.Get(url)
 		if err != nil {
 			return false
@@ -366,7 +355,7 @@ func TestEnvironmentAndWorkingDir(t *testing.T) {
 	}
 	envFile := filepath.Join(n.RootDir, "env.txt")
 	cwdFile := filepath.Join(n.RootDir, "cwd.txt")
-	waitFor(t, "the node to write env.txt and cwd.txt", 10*time.Second, func() bool {
+	poll.Until(t, 10*time.Second, "the node to write env.txt and cwd.txt", func() bool {
 		_, err1 := os.Stat(envFile)
 		_, err2 := os.Stat(cwdFile)
 		return err1 == nil && err2 == nil
@@ -445,7 +434,7 @@ func TestStopKillsNodeIgnoringSIGTERM(t *testing.T) {
 			_ = syscall.Kill(p, syscall.SIGKILL)
 		}
 	})
-	waitFor(t, "the script to start a sleep child", 5*time.Second, func() bool { return len(groupMembers(t, pid)) > 1 })
+	poll.Until(t, 5*time.Second, "the script to start a sleep child", func() bool { return len(groupMembers(t, pid)) > 1 })
 
 	begin := time.Now()
 	if err := m.Stop(t.Context(), n); err != nil {
@@ -460,7 +449,7 @@ func TestStopKillsNodeIgnoringSIGTERM(t *testing.T) {
 	if !gone(pid) {
 		t.Fatalf("pid %d still runs after Stop", pid)
 	}
-	waitFor(t, "the node's process group to die", 5*time.Second, func() bool { return len(groupMembers(t, pid)) == 0 })
+	poll.Until(t, 5*time.Second, "the node's process group to die", func() bool { return len(groupMembers(t, pid)) == 0 })
 	wantStatus(t, m, n, units.Stopped)
 	if pidFileExists(n) {
 		t.Errorf("pid file remains after Stop")
@@ -540,7 +529,7 @@ func TestPIDFileNamingAnotherProcess(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				waitFor(t, "the child to become a zombie", 5*time.Second, func() bool {
+				poll.Until(t, 5*time.Second, "the child to become a zombie", func() bool {
 					st, err := (&process.Process{Pid: int32(c.Process.Pid)}).Status()
 					return err == nil && slices.Contains(st, process.Zombie)
 				})
@@ -652,7 +641,7 @@ func TestNodeExitingLaterIsStopped(t *testing.T) {
 		t.Fatalf("Start: %v", err)
 	}
 	pid := wantStatus(t, m, n, units.Running).PID
-	waitFor(t, "the node to exit 0", 10*time.Second, func() bool { return gone(pid) })
+	poll.Until(t, 10*time.Second, "the node to exit 0", func() bool { return gone(pid) })
 	st := wantStatus(t, m, n, units.Stopped)
 	if !strings.Contains(st.Detail, "not running") && !strings.Contains(st.Detail, "zombie") {
 		t.Errorf("Status detail = %q, want the pid reported gone", st.Detail)
@@ -695,7 +684,7 @@ func TestCredential(t *testing.T) {
 		t.Fatalf("Start: %v", err)
 	}
 	uidFile := filepath.Join(n.LogDir, "uid.txt")
-	waitFor(t, "the node to write uid.txt", 10*time.Second, func() bool { _, err := os.Stat(uidFile); return err == nil })
+	poll.Until(t, 10*time.Second, "the node to write uid.txt", func() bool { _, err := os.Stat(uidFile); return err == nil })
 	b, err := os.ReadFile(uidFile)
 	if err != nil {
 		t.Fatal(err)

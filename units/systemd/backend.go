@@ -7,33 +7,38 @@ import (
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/dbus"
+
+	"github.com/wnm-project/wnm/units/run"
 )
 
-// props is what the manager reads about a unit: systemd's LoadState, ActiveState and SubState,
-// and the service's MainPID (0 when no main process runs).
-type props struct {
+// Properties is what a [Client] reads about a unit: systemd's LoadState, ActiveState and
+// SubState, and the service's MainPID (0 when no main process runs, or the unit is not a loaded
+// service).
+type Properties struct {
 	LoadState, ActiveState, SubState string
 	MainPID                          int
 }
 
-// backend is how the manager talks to systemd: over D-Bus, or by running systemctl. Every
+// backend is how a [Client] talks to systemd: over D-Bus, or by running systemctl. Every
 // method names units by file name (antnode0001.service).
 type backend interface {
 	name() string
 	reload(ctx context.Context) error
 	enable(ctx context.Context, unit string) error
 	disable(ctx context.Context, unit string) error
+	enableNow(ctx context.Context, unit string) error
+	disableNow(ctx context.Context, unit string) error
 	start(ctx context.Context, unit string) error
 	stop(ctx context.Context, unit string) error
-	props(ctx context.Context, unit string) (props, error)
+	props(ctx context.Context, unit string) (Properties, error)
 	close()
 }
 
-// stopped reports whether a unit has no process to stop: inactive, or failed (a failed unit is
+// Stopped reports whether a unit has no process to stop: inactive, or failed (a failed unit is
 // not restarted by Restart=always until something starts it again).
-func (p props) stopped() bool { return p.ActiveState == "inactive" || p.ActiveState == "failed" }
+func (p Properties) Stopped() bool { return p.ActiveState == "inactive" || p.ActiveState == "failed" }
 
-// bus is the part of go-systemd's *dbus.Conn the manager uses; tests fake it.
+// bus is the part of go-systemd's *dbus.Conn a [Client] uses; tests fake it.
 type bus interface {
 	ReloadContext(ctx context.Context) error
 	EnableUnitFilesContext(ctx context.Context, files []string, runtime, force bool) (bool, []dbus.EnableUnitFileChange, error)
@@ -75,6 +80,38 @@ func (b dbusBackend) disable(ctx context.Context, unit string) error {
 	return nil
 }
 
+// enableNow does what systemctl enable --now does: enable, reload (so that systemd sees the new
+// symlinks), start.
+func (b dbusBackend) enableNow(ctx context.Context, unit string) error {
+	if err := b.enable(ctx, unit); err != nil {
+		return err
+	}
+	if err := b.reload(ctx); err != nil {
+		return err
+	}
+	return b.start(ctx, unit)
+}
+
+// disableNow does what systemctl disable --now does: stop (a unit systemd does not know has
+// nothing to stop), disable, reload.
+func (b dbusBackend) disableNow(ctx context.Context, unit string) error {
+	if err := b.stop(ctx, unit); err != nil && !NotLoaded(err) {
+		return err
+	}
+	if err := b.disable(ctx, unit); err != nil {
+		return err
+	}
+	return b.reload(ctx)
+}
+
+// NotLoaded reports whether an error from a [Client] says systemd does not know the unit: its D-Bus error
+// org.freedesktop.systemd1.NoSuchUnit, whose message is "Unit <name> not loaded.", or
+// systemctl's "does not exist".
+func NotLoaded(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "does not exist") || strings.Contains(msg, "not loaded") || strings.Contains(msg, "NoSuchUnit")
+}
+
 // job waits for the result of a start or stop job.
 func (b dbusBackend) job(ctx context.Context, verb, unit string, submit func(chan<- string) (int, error)) error {
 	ch := make(chan string, 1) // buffered: go-systemd's dispatcher must never block on it
@@ -108,16 +145,16 @@ func (b dbusBackend) stop(ctx context.Context, unit string) error {
 	})
 }
 
-func (b dbusBackend) props(ctx context.Context, unit string) (props, error) {
+func (b dbusBackend) props(ctx context.Context, unit string) (Properties, error) {
 	m, err := b.conn.GetUnitPropertiesContext(ctx, unit)
 	if err != nil {
-		return props{}, fmt.Errorf("read properties of %s over D-Bus: %w", unit, err)
+		return Properties{}, fmt.Errorf("read properties of %s over D-Bus: %w", unit, err)
 	}
-	var p props
+	var p Properties
 	for key, dst := range map[string]*string{"LoadState": &p.LoadState, "ActiveState": &p.ActiveState, "SubState": &p.SubState} {
 		s, ok := m[key].(string)
 		if !ok {
-			return props{}, fmt.Errorf("read properties of %s over D-Bus: %s is %T, not a string", unit, key, m[key])
+			return Properties{}, fmt.Errorf("read properties of %s over D-Bus: %s is %T, not a string", unit, key, m[key])
 		}
 		*dst = s
 	}
@@ -126,11 +163,11 @@ func (b dbusBackend) props(ctx context.Context, unit string) (props, error) {
 	}
 	svc, err := b.conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
 	if err != nil {
-		return props{}, fmt.Errorf("read MainPID of %s over D-Bus: %w", unit, err)
+		return Properties{}, fmt.Errorf("read MainPID of %s over D-Bus: %w", unit, err)
 	}
 	pid, ok := svc["MainPID"].(uint32)
 	if !ok {
-		return props{}, fmt.Errorf("read MainPID of %s over D-Bus: %T, not a uint32", unit, svc["MainPID"])
+		return Properties{}, fmt.Errorf("read MainPID of %s over D-Bus: %T, not a uint32", unit, svc["MainPID"])
 	}
 	p.MainPID = int(pid)
 	return p, nil
@@ -139,7 +176,7 @@ func (b dbusBackend) props(ctx context.Context, unit string) (props, error) {
 // systemctlBackend runs systemctl (with --user in user mode). It is the fallback when no bus
 // can be reached, and what tests drive through a fake systemctl.
 type systemctlBackend struct {
-	r    Runner
+	r    run.Runner
 	user bool
 }
 
@@ -152,7 +189,7 @@ func (b systemctlBackend) systemctl(ctx context.Context, args ...string) ([]byte
 	if b.user {
 		argv = append(argv, "--user")
 	}
-	return runCmd(ctx, b.r, append(argv, args...)...)
+	return run.Checked(ctx, b.r, append(argv, args...)...)
 }
 
 func (b systemctlBackend) reload(ctx context.Context) error {
@@ -170,6 +207,16 @@ func (b systemctlBackend) disable(ctx context.Context, unit string) error {
 	return err
 }
 
+func (b systemctlBackend) enableNow(ctx context.Context, unit string) error {
+	_, err := b.systemctl(ctx, "enable", "--now", unit)
+	return err
+}
+
+func (b systemctlBackend) disableNow(ctx context.Context, unit string) error {
+	_, err := b.systemctl(ctx, "disable", "--now", unit)
+	return err
+}
+
 func (b systemctlBackend) start(ctx context.Context, unit string) error {
 	_, err := b.systemctl(ctx, "start", unit)
 	return err
@@ -180,7 +227,7 @@ const exitNotLoaded = 5
 
 func (b systemctlBackend) stop(ctx context.Context, unit string) error {
 	_, err := b.systemctl(ctx, "stop", unit)
-	if err != nil && exitCode(err) == exitNotLoaded {
+	if err != nil && run.ExitCode(err) == exitNotLoaded {
 		return nil
 	}
 	return err
@@ -189,17 +236,17 @@ func (b systemctlBackend) stop(ctx context.Context, unit string) error {
 // showProperties are the properties read with systemctl show, in this order.
 var showProperties = []string{"LoadState", "ActiveState", "SubState", "MainPID"}
 
-func (b systemctlBackend) props(ctx context.Context, unit string) (props, error) {
+func (b systemctlBackend) props(ctx context.Context, unit string) (Properties, error) {
 	out, err := b.systemctl(ctx, "show", unit, "--property="+strings.Join(showProperties, ","))
 	if err != nil {
-		return props{}, err
+		return Properties{}, err
 	}
 	return parseShow(unit, out)
 }
 
 // parseShow reads the KEY=VALUE lines of systemctl show. Other lines (warnings) are ignored;
 // every property asked for must be present.
-func parseShow(unit string, out []byte) (props, error) {
+func parseShow(unit string, out []byte) (Properties, error) {
 	got := map[string]string{}
 	for line := range strings.Lines(string(out)) {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
@@ -214,11 +261,11 @@ func parseShow(unit string, out []byte) (props, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return props{}, fmt.Errorf("systemctl show %s: no %s in %q", unit, strings.Join(missing, ", "), strings.TrimSpace(string(out)))
+		return Properties{}, fmt.Errorf("systemctl show %s: no %s in %q", unit, strings.Join(missing, ", "), strings.TrimSpace(string(out)))
 	}
 	pid, err := strconv.Atoi(got["MainPID"])
 	if err != nil || pid < 0 {
-		return props{}, fmt.Errorf("systemctl show %s: MainPID %q is not a pid", unit, got["MainPID"])
+		return Properties{}, fmt.Errorf("systemctl show %s: MainPID %q is not a pid", unit, got["MainPID"])
 	}
-	return props{LoadState: got["LoadState"], ActiveState: got["ActiveState"], SubState: got["SubState"], MainPID: pid}, nil
+	return Properties{LoadState: got["LoadState"], ActiveState: got["ActiveState"], SubState: got["SubState"], MainPID: pid}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/coreos/go-systemd/v22/dbus"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
 )
 
@@ -19,13 +20,13 @@ import (
 type fakeBus struct {
 	mu      sync.Mutex
 	calls   []string
-	units   map[string]props
+	units   map[string]Properties
 	result  string // job result; "" means done
 	stopErr error
 	hold    bool // never complete jobs
 }
 
-func newFakeBus() *fakeBus { return &fakeBus{units: map[string]props{}} }
+func newFakeBus() *fakeBus { return &fakeBus{units: map[string]Properties{}} }
 
 func (b *fakeBus) record(s string) {
 	b.mu.Lock()
@@ -53,7 +54,7 @@ func (b *fakeBus) DisableUnitFilesContext(_ context.Context, files []string, run
 	return nil, nil
 }
 
-func (b *fakeBus) finish(ch chan<- string, unit string, after props) {
+func (b *fakeBus) finish(ch chan<- string, unit string, after Properties) {
 	b.mu.Lock()
 	result, hold := b.result, b.hold
 	if result == "" {
@@ -70,7 +71,7 @@ func (b *fakeBus) finish(ch chan<- string, unit string, after props) {
 
 func (b *fakeBus) StartUnitContext(_ context.Context, name, mode string, ch chan<- string) (int, error) {
 	b.record("StartUnit " + name + " " + mode)
-	b.finish(ch, name, props{"loaded", "active", "running", 4242})
+	b.finish(ch, name, Properties{"loaded", "active", "running", 4242})
 	return 1, nil
 }
 
@@ -79,7 +80,7 @@ func (b *fakeBus) StopUnitContext(_ context.Context, name, mode string, ch chan<
 	if b.stopErr != nil {
 		return 0, b.stopErr
 	}
-	b.finish(ch, name, props{"loaded", "inactive", "dead", 0})
+	b.finish(ch, name, Properties{"loaded", "inactive", "dead", 0})
 	return 2, nil
 }
 
@@ -88,7 +89,7 @@ func (b *fakeBus) GetUnitPropertiesContext(_ context.Context, unit string) (map[
 	defer b.mu.Unlock()
 	p, ok := b.units[unit]
 	if !ok {
-		p = props{"not-found", "inactive", "dead", 0}
+		p = Properties{"not-found", "inactive", "dead", 0}
 	}
 	return map[string]any{"LoadState": p.LoadState, "ActiveState": p.ActiveState, "SubState": p.SubState, "Id": unit}, nil
 }
@@ -108,11 +109,11 @@ func newBusManager(t *testing.T, mode string, b *fakeBus) *Manager {
 	t.Helper()
 	dir := t.TempDir()
 	withLingerDir(t, filepath.Join(dir, "linger"))
-	m, err := New(Options{Mode: mode, UnitDir: filepath.Join(dir, "units"), Transport: TransportDBus, Runner: newRecorder()})
+	m, err := New(Options{Mode: gen.Mode(mode), UnitDir: filepath.Join(dir, "units"), Transport: TransportDBus, Runner: newRecorder()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.dial = func(context.Context) (bus, error) { return b, nil }
+	m.client.dial = func(context.Context) (bus, error) { return b, nil }
 	return m
 }
 
@@ -170,7 +171,7 @@ func TestDBusJobFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.result = "failed"
-	b.units["antnode0002.service"] = props{"loaded", "failed", "failed", 0}
+	b.units["antnode0002.service"] = Properties{"loaded", "failed", "failed", 0}
 	if err := m.Start(t.Context(), n); err == nil || !strings.Contains(err.Error(), "start antnode0002.service over D-Bus: job failed (unit is failed/failed)") {
 		t.Errorf("Start with a failed job = %v", err)
 	}
@@ -178,7 +179,7 @@ func TestDBusJobFailures(t *testing.T) {
 	// A stop that errors while the unit is already down is success; one that leaves it up is not.
 	b.result = ""
 	b.stopErr = errors.New("Unit antnode0002.service not loaded.")
-	b.units["antnode0002.service"] = props{"loaded", "active", "running", 7}
+	b.units["antnode0002.service"] = Properties{"loaded", "active", "running", 7}
 	if err := m.Stop(t.Context(), n); err == nil || !strings.Contains(err.Error(), "not loaded") {
 		t.Errorf("Stop with an error and the unit still active = %v, want the error", err)
 	}
@@ -212,8 +213,8 @@ func TestTransportChoice(t *testing.T) {
 				t.Fatal(err)
 			}
 			dialed := false
-			m.dial = func(context.Context) (bus, error) { dialed = true; return nil, dialErr }
-			be, err := m.backend(t.Context())
+			m.client.dial = func(context.Context) (bus, error) { dialed = true; return nil, dialErr }
+			be, err := m.client.backend(t.Context())
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("backend = %v, want an error containing %q", err, tt.wantErr)
@@ -230,5 +231,97 @@ func TestTransportChoice(t *testing.T) {
 				t.Errorf("dialed = %v with transport %s", dialed, tt.transport)
 			}
 		})
+	}
+}
+
+// TestClientVerbs checks what each of the client's verbs asks of systemd over D-Bus and over
+// systemctl: enable --now is enable, reload, start; disable --now is stop, disable, reload, and a
+// unit systemd does not know has nothing to stop.
+func TestClientVerbs(t *testing.T) {
+	const timer = "wnm.timer"
+	notLoaded := errors.New("Unit wnm.timer not loaded.")
+	tests := []struct {
+		name        string
+		verb        func(context.Context, *Client) error
+		result      string // job result; "" is done
+		stopErr     error
+		wantBus     []string
+		wantCtl     []string
+		wantErr     string
+		wantCtlUser []string
+	}{
+		{"reload", func(ctx context.Context, c *Client) error { return c.Reload(ctx) }, "", nil,
+			[]string{"Reload"}, []string{"systemctl daemon-reload"}, "", []string{"systemctl --user daemon-reload"}},
+		{"enable --now", func(ctx context.Context, c *Client) error { return c.EnableNow(ctx, timer) }, "", nil,
+			[]string{"EnableUnitFiles wnm.timer", "Reload", "StartUnit wnm.timer replace"}, []string{"systemctl enable --now wnm.timer"}, "", []string{"systemctl --user enable --now wnm.timer"}},
+		{"enable --now, start fails", func(ctx context.Context, c *Client) error { return c.EnableNow(ctx, timer) }, "failed", nil,
+			[]string{"EnableUnitFiles wnm.timer", "Reload", "StartUnit wnm.timer replace"}, nil, "start wnm.timer over D-Bus: job failed", nil},
+		{"disable --now", func(ctx context.Context, c *Client) error { return c.DisableNow(ctx, timer) }, "", nil,
+			[]string{"StopUnit wnm.timer replace", "DisableUnitFiles wnm.timer", "Reload"}, []string{"systemctl disable --now wnm.timer"}, "", []string{"systemctl --user disable --now wnm.timer"}},
+		{"disable --now, not loaded", func(ctx context.Context, c *Client) error { return c.DisableNow(ctx, timer) }, "", notLoaded,
+			[]string{"StopUnit wnm.timer replace", "DisableUnitFiles wnm.timer", "Reload"}, nil, "", nil},
+		{"disable --now, stop denied", func(ctx context.Context, c *Client) error { return c.DisableNow(ctx, timer) }, "", errors.New("Access denied"),
+			[]string{"StopUnit wnm.timer replace"}, nil, "stop wnm.timer over D-Bus: Access denied", nil},
+		{"start", func(ctx context.Context, c *Client) error { return c.Start(ctx, timer) }, "", nil,
+			[]string{"StartUnit wnm.timer replace"}, []string{"systemctl start wnm.timer"}, "", []string{"systemctl --user start wnm.timer"}},
+		{"stop", func(ctx context.Context, c *Client) error { return c.Stop(ctx, timer) }, "", nil,
+			[]string{"StopUnit wnm.timer replace"}, []string{"systemctl stop wnm.timer"}, "", []string{"systemctl --user stop wnm.timer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newFakeBus()
+			b.result, b.stopErr = tt.result, tt.stopErr
+			c, err := NewClient(ClientOptions{Transport: TransportDBus})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.dial = func(context.Context) (bus, error) { return b, nil }
+			err = tt.verb(t.Context(), c)
+			if (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("over D-Bus: error %v, want %q", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.wantBus, b.take()); diff != "" {
+				t.Errorf("D-Bus calls (-want +got):\n%s", diff)
+			}
+			if via, _ := c.Via(t.Context()); via != "dbus" {
+				t.Errorf("Via = %q, want dbus", via)
+			}
+			c.Close()
+			if tt.wantCtl == nil {
+				return
+			}
+			for user, want := range map[bool][]string{false: tt.wantCtl, true: tt.wantCtlUser} {
+				rec := newRecorder()
+				c, err := NewClient(ClientOptions{User: user, Transport: TransportSystemctl, Runner: rec})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tt.verb(t.Context(), c); err != nil {
+					t.Errorf("over systemctl (user %v): %v", user, err)
+				}
+				if diff := cmp.Diff(want, rec.take()); diff != "" {
+					t.Errorf("systemctl calls, user %v (-want +got):\n%s", user, diff)
+				}
+			}
+		})
+	}
+}
+
+func TestNotLoaded(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"systemctl disable --now wnm.timer: exit status 1: Failed to disable unit: Unit file wnm.timer does not exist.": true,
+		"stop wnm.timer over D-Bus: Unit wnm.timer not loaded.":                                                         true,
+		"org.freedesktop.systemd1.NoSuchUnit: Unit not found":                                                           true,
+		"Access denied": false,
+	} {
+		if got := NotLoaded(errors.New(msg)); got != want {
+			t.Errorf("NotLoaded(%q) = %v, want %v", msg, got, want)
+		}
+	}
+}
+
+func TestNewClientRefusesTransport(t *testing.T) {
+	if _, err := NewClient(ClientOptions{Transport: "carrier-pigeon"}); err == nil || !strings.Contains(err.Error(), `"carrier-pigeon"`) {
+		t.Errorf("NewClient(carrier-pigeon) = %v, want an error naming the transport", err)
 	}
 }

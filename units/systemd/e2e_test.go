@@ -20,7 +20,9 @@ import (
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/fakes"
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // TestMain puts the fake systemctl on PATH (a copy of this test binary that runs
@@ -35,12 +37,12 @@ func TestMain(m *testing.M) {
 // running it: loginctl must never run for real in tests.
 type onlySystemctl struct{ others []string }
 
-func (r *onlySystemctl) Run(ctx context.Context, argv []string) ([]byte, error) {
+func (r *onlySystemctl) Run(ctx context.Context, stdin []byte, argv []string) ([]byte, []byte, error) {
 	if argv[0] != "systemctl" {
 		r.others = append(r.others, strings.Join(argv, " "))
-		return nil, nil
+		return nil, nil, nil
 	}
-	return ExecRunner().Run(ctx, argv)
+	return run.Exec().Run(ctx, stdin, argv)
 }
 
 // TestFakeSystemctlEndToEnd drives the systemctl transport through the fake systemctl, which
@@ -73,7 +75,7 @@ func TestFakeSystemctlEndToEnd(t *testing.T) {
 			copyFile(t, bin, n.Binary)
 
 			runner := &onlySystemctl{}
-			m, err := New(Options{Mode: mode, UnitDir: unitDir, Runner: runner})
+			m, err := New(Options{Mode: gen.Mode(mode), UnitDir: unitDir, Runner: runner})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,17 +184,15 @@ func waitMetrics(t *testing.T, n gen.Node, up bool) string {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d/metadata", n.MetricsPort)
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		body, err := get(client, url)
-		if (err == nil) == up {
-			return body
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node on metrics port %d: want up=%v, last error %v", n.MetricsPort, up, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var body string
+	var err error
+	if !poll.Wait(20*time.Second, 50*time.Millisecond, func() bool {
+		body, err = get(client, url)
+		return (err == nil) == up
+	}) {
+		t.Fatalf("node on metrics port %d: want up=%v, last error %v", n.MetricsPort, up, err)
 	}
+	return body
 }
 
 func get(c *http.Client, url string) (string, error) {

@@ -34,20 +34,20 @@ type recorder struct {
 	mu      sync.Mutex
 	calls   []string
 	answers map[string]answer
-	state   map[string]props // by unit name
+	state   map[string]Properties // by unit name
 }
 
 func newRecorder() *recorder {
-	return &recorder{answers: map[string]answer{}, state: map[string]props{}}
+	return &recorder{answers: map[string]answer{}, state: map[string]Properties{}}
 }
 
-func (r *recorder) Run(_ context.Context, argv []string) ([]byte, error) {
+func (r *recorder) Run(_ context.Context, _ []byte, argv []string) ([]byte, []byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	line := strings.Join(argv, " ")
 	r.calls = append(r.calls, line)
 	if a, ok := r.answers[line]; ok {
-		return []byte(a.out), a.err
+		return []byte(a.out), nil, a.err
 	}
 	args := argv[1:]
 	if len(args) > 0 && args[0] == "--user" {
@@ -56,11 +56,11 @@ func (r *recorder) Run(_ context.Context, argv []string) ([]byte, error) {
 	if len(args) >= 2 && args[0] == "show" {
 		p, ok := r.state[args[1]]
 		if !ok {
-			p = props{LoadState: "not-found", ActiveState: "inactive", SubState: "dead"}
+			p = Properties{LoadState: "not-found", ActiveState: "inactive", SubState: "dead"}
 		}
-		return fmt.Appendf(nil, "LoadState=%s\nActiveState=%s\nSubState=%s\nMainPID=%d\n", p.LoadState, p.ActiveState, p.SubState, p.MainPID), nil
+		return fmt.Appendf(nil, "LoadState=%s\nActiveState=%s\nSubState=%s\nMainPID=%d\n", p.LoadState, p.ActiveState, p.SubState, p.MainPID), nil, nil
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 // take returns the calls recorded so far and forgets them.
@@ -72,7 +72,7 @@ func (r *recorder) take() []string {
 	return c
 }
 
-func (r *recorder) setState(unit string, p props) {
+func (r *recorder) setState(unit string, p Properties) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.state[unit] = p

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // lingerDir is where logind records the users whose user manager runs without a session
@@ -35,7 +37,7 @@ func Lingering(name string) (bool, error) {
 // enabled reports whether lingering is on now. When it is not, hint is the exact command the
 // operator must run ("sudo loginctl enable-linger alice") and err says why wnm could not do it
 // itself; callers log both and carry on, since nodes run fine until the user logs out.
-func EnsureLinger(ctx context.Context, r Runner, name string) (enabled bool, hint string, err error) {
+func EnsureLinger(ctx context.Context, r run.Runner, name string) (enabled bool, hint string, err error) {
 	if name == "" {
 		u, err := user.Current()
 		if err != nil {
@@ -55,9 +57,9 @@ func EnsureLinger(ctx context.Context, r Runner, name string) (enabled bool, hin
 		return true, "", nil
 	}
 	if r == nil {
-		r = ExecRunner()
+		r = run.Exec()
 	}
-	if _, err := runCmd(ctx, r, "loginctl", "enable-linger", name); err != nil {
+	if _, err := run.Checked(ctx, r, "loginctl", "enable-linger", name); err != nil {
 		return false, hint, fmt.Errorf("enable lingering for %s: %w", name, err)
 	}
 	return true, "", nil

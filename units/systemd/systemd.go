@@ -23,27 +23,13 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 )
-
-// Transports: how the manager reaches systemd.
-const (
-	// TransportAuto uses D-Bus when a bus answers and systemctl otherwise.
-	TransportAuto = "auto"
-	// TransportDBus uses D-Bus only; failing to connect is an error.
-	TransportDBus = "dbus"
-	// TransportSystemctl runs systemctl for everything.
-	TransportSystemctl = "systemctl"
-)
-
-// EnvTransport names the environment variable that replaces [TransportAuto] with another
-// transport ("systemctl" in tests, where there is no bus).
-const EnvTransport = "WNM_SYSTEMD_TRANSPORT"
 
 // Default unit dirs.
 const (
@@ -53,26 +39,20 @@ const (
 	UserUnitDir = ".config/systemd/user"
 )
 
-// dialTimeout bounds connecting to a bus, so that a socket nobody serves cannot hang a cycle.
-const dialTimeout = 5 * time.Second
-
 // Options configure a [Manager].
 type Options struct {
-	// Mode is "sudo" (system units, nodes run as gen.Node.User) or "user" (the current user's
-	// units).
-	Mode string
+	// Mode is gen.ModeSudo (system units, nodes run as gen.Node.User) or gen.ModeUser (the
+	// current user's units).
+	Mode gen.Mode
 	// UnitDir is where unit files go; empty means [SystemUnitDir] in sudo mode and
 	// ~/[UserUnitDir] in user mode. systemd must look there: it has to be on its unit search path.
 	UnitDir string
-	// Transport is [TransportAuto] (the default when empty), [TransportDBus] or
-	// [TransportSystemctl]. When it is auto, the environment variable [EnvTransport] may name
-	// another one.
+	// Transport is how the manager reaches systemd: see [ClientOptions.Transport].
 	Transport string
-	// Runner runs systemctl and loginctl; nil means [ExecRunner].
-	Runner Runner
-	// Dial connects to systemd over D-Bus; nil means the system bus in sudo mode (or, as root,
-	// systemd's private socket when no bus daemon runs) and the session bus in user mode. The
-	// nspawn integration tests point it at a container's bus.
+	// Runner runs systemctl and loginctl; nil means [run.Exec].
+	Runner run.Runner
+	// Dial connects to systemd over D-Bus: see [ClientOptions.Dial] (the system manager in sudo
+	// mode, the user's in user mode).
 	Dial func(ctx context.Context) (*dbus.Conn, error)
 	// Logger receives debug lines about what the manager did, and the lingering warning; nil
 	// discards them.
@@ -82,37 +62,30 @@ type Options struct {
 // Manager runs nodes as systemd services. It implements [units.Manager]. Its methods are safe
 // for concurrent use.
 type Manager struct {
-	mode      gen.Mode
-	unitDir   string
-	transport string
-	runner    Runner
-	dial      func(ctx context.Context) (bus, error)
-	log       *slog.Logger
+	mode    gen.Mode
+	unitDir string
+	runner  run.Runner
+	client  *Client
+	log     *slog.Logger
 
 	mu       sync.Mutex
-	be       backend // chosen on first use
-	lingered bool    // user mode: lingering was checked
+	lingered bool // user mode: lingering was checked
 }
 
 var _ units.Manager = (*Manager)(nil)
 
+func init() {
+	units.Register(units.Systemd, func(spec units.Spec, o units.Options) (units.Manager, error) {
+		return New(Options{Mode: spec.Mode, Logger: o.Logger})
+	})
+}
+
 // New returns a systemd manager. It fails on an unknown mode or transport, or a relative unit
 // dir. It does not connect to systemd: the first method that needs systemd does.
 func New(o Options) (*Manager, error) {
-	m := &Manager{mode: gen.Mode(o.Mode), unitDir: o.UnitDir, transport: o.Transport, runner: o.Runner, log: o.Logger}
+	m := &Manager{mode: o.Mode, unitDir: o.UnitDir, runner: o.Runner, log: o.Logger}
 	if m.mode != gen.ModeSudo && m.mode != gen.ModeUser {
 		return nil, fmt.Errorf("systemd mode %q: want user or sudo", o.Mode)
-	}
-	if m.transport == "" {
-		m.transport = TransportAuto
-	}
-	if env := os.Getenv(EnvTransport); m.transport == TransportAuto && env != "" {
-		m.transport = env
-	}
-	switch m.transport {
-	case TransportAuto, TransportDBus, TransportSystemctl:
-	default:
-		return nil, fmt.Errorf("systemd transport %q: want auto, dbus or systemctl", m.transport)
 	}
 	if m.unitDir == "" {
 		m.unitDir = SystemUnitDir
@@ -129,107 +102,34 @@ func New(o Options) (*Manager, error) {
 	}
 	m.unitDir = filepath.Clean(m.unitDir)
 	if m.runner == nil {
-		m.runner = ExecRunner()
+		m.runner = run.Exec()
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
-	m.dial = func(ctx context.Context) (bus, error) {
-		if o.Dial != nil {
-			return notNil(o.Dial(ctx))
-		}
-		return dialDefault(ctx, m.mode == gen.ModeUser)
+	c, err := NewClient(ClientOptions{User: m.mode == gen.ModeUser, Transport: o.Transport, Runner: m.runner, Dial: o.Dial, Logger: m.log})
+	if err != nil {
+		return nil, err
 	}
+	m.client = c
 	return m, nil
 }
 
-// notNil turns a nil *dbus.Conn into a nil bus, so that a failed dial is never a usable value.
-func notNil(c *dbus.Conn, err error) (bus, error) {
-	if err != nil || c == nil {
-		if err == nil {
-			err = errors.New("dial returned no connection")
-		}
-		return nil, err
-	}
-	return c, nil
-}
-
-// dialDefault connects to the bus systemd serves for the mode. go-systemd closes a connection when
-// the context it was dialled with ends, so the connection gets a context of its own, cancelled
-// only if the dial does not finish within dialTimeout; the caller's context (one action's) must
-// not end it.
-func dialDefault(_ context.Context, user bool) (bus, error) {
-	life, cancel := context.WithCancel(context.Background())
-	timer := time.AfterFunc(dialTimeout, cancel)
-	c, err := dialBus(life, user)
-	if !timer.Stop() {
-		if err == nil {
-			c.Close()
-		}
-		return nil, fmt.Errorf("connect to systemd over D-Bus: no answer within %v", dialTimeout)
-	}
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	return c, nil
-}
-
-func dialBus(ctx context.Context, user bool) (bus, error) {
-	if user {
-		return notNil(dbus.NewUserConnectionContext(ctx))
-	}
-	c, err := notNil(dbus.NewSystemConnectionContext(ctx))
-	if err != nil && os.Geteuid() == 0 {
-		if c2, err2 := notNil(dbus.NewSystemdConnectionContext(ctx)); err2 == nil {
-			return c2, nil
-		}
-	}
-	return c, err
-}
-
 // Name returns "systemd+sudo" or "systemd+user".
-func (m *Manager) Name() string { return "systemd+" + string(m.mode) }
+func (m *Manager) Name() string { return units.Spec{Kind: units.Systemd, Mode: m.mode}.String() }
 
 // UnitDir returns the directory the manager writes unit files to.
 func (m *Manager) UnitDir() string { return m.unitDir }
 
-// Close releases the D-Bus connection, if one was made. The manager may be used again after
-// Close; it then connects anew.
-func (m *Manager) Close() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.be != nil {
-		m.be.close()
-		m.be = nil
-	}
+// via names the transport in use, for debug lines.
+func (m *Manager) via(ctx context.Context) string {
+	v, _ := m.client.Via(ctx)
+	return v
 }
 
-// backend returns the transport to systemd, choosing it on first use.
-func (m *Manager) backend(ctx context.Context) (backend, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.be != nil {
-		return m.be, nil
-	}
-	sc := systemctlBackend{r: m.runner, user: m.mode == gen.ModeUser}
-	if m.transport == TransportSystemctl {
-		m.be = sc
-		return m.be, nil
-	}
-	conn, err := m.dial(ctx)
-	switch {
-	case err == nil:
-		m.be = dbusBackend{conn: conn}
-		m.log.Debug("systemd over D-Bus", "mode", string(m.mode))
-	case m.transport == TransportDBus:
-		return nil, fmt.Errorf("connect to systemd over D-Bus: %w", err)
-	default:
-		m.be = sc
-		m.log.Debug("no D-Bus, falling back to systemctl", "mode", string(m.mode), "err", err)
-	}
-	return m.be, nil
-}
+// Close releases the D-Bus connection, if one was made. The manager may be used again after
+// Close; it then connects anew.
+func (m *Manager) Close() { m.client.Close() }
 
 // unitName is the node's unit: the name it has on disk when it was adopted (anm's
 // antnode007.service keeps its name), else wnm's antnodeNNNN.service.
@@ -288,18 +188,14 @@ func (m *Manager) install(ctx context.Context, n gen.Node, enable bool) (bool, e
 	if err != nil {
 		return false, fmt.Errorf("node %d: %w", n.ID, err)
 	}
-	be, err := m.backend(ctx)
-	if err != nil {
-		return changed, fmt.Errorf("node %d: %w", n.ID, err)
-	}
 	if changed {
 		m.log.Debug("unit written", "node", n.ID, "unit", unit)
-		if err := be.reload(ctx); err != nil {
+		if err := m.client.Reload(ctx); err != nil {
 			return changed, fmt.Errorf("node %d: %w", n.ID, err)
 		}
 	}
 	if enable || changed {
-		if err := be.enable(ctx, unit); err != nil {
+		if err := m.client.Enable(ctx, unit); err != nil {
 			return changed, fmt.Errorf("node %d: %w", n.ID, err)
 		}
 	}
@@ -329,14 +225,10 @@ func (m *Manager) Start(ctx context.Context, n gen.Node) error {
 	if _, err := m.install(ctx, n, false); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
-	be, err := m.backend(ctx)
-	if err != nil {
+	if err := m.client.Start(ctx, unitName(n)); err != nil {
 		return fmt.Errorf("start node %d: %w", n.ID, err)
 	}
-	if err := be.start(ctx, unitName(n)); err != nil {
-		return fmt.Errorf("start node %d: %w", n.ID, err)
-	}
-	m.log.Debug("node started", "node", n.ID, "unit", unitName(n), "via", be.name())
+	m.log.Debug("node started", "node", n.ID, "unit", unitName(n), "via", m.via(ctx))
 	return nil
 }
 
@@ -354,22 +246,21 @@ func (m *Manager) Stop(ctx context.Context, n gen.Node) error {
 
 func (m *Manager) stop(ctx context.Context, n gen.Node) error {
 	id := n.ID
-	be, err := m.backend(ctx)
-	if err != nil {
+	if _, err := m.client.Via(ctx); err != nil {
 		return err
 	}
 	unit := unitName(n)
-	if p, err := be.props(ctx, unit); err == nil && p.stopped() {
+	if p, err := m.client.Properties(ctx, unit); err == nil && p.Stopped() {
 		return nil
 	}
-	if err := be.stop(ctx, unit); err != nil {
+	if err := m.client.Stop(ctx, unit); err != nil {
 		// A unit that went away meanwhile, or was never loaded, is stopped all the same.
-		if p, perr := be.props(ctx, unit); perr == nil && p.stopped() {
+		if p, perr := m.client.Properties(ctx, unit); perr == nil && p.Stopped() {
 			return nil
 		}
 		return err
 	}
-	m.log.Debug("node stopped", "node", id, "unit", unit, "via", be.name())
+	m.log.Debug("node stopped", "node", id, "unit", unit, "via", m.via(ctx))
 	return nil
 }
 
@@ -383,13 +274,9 @@ func (m *Manager) Remove(ctx context.Context, n gen.Node) error {
 	if err := m.stop(ctx, n); err != nil {
 		return fmt.Errorf("remove node %d: %w", n.ID, err)
 	}
-	be, err := m.backend(ctx)
-	if err != nil {
-		return fmt.Errorf("remove node %d: %w", n.ID, err)
-	}
 	path, unit := m.unitPath(n), unitName(n)
 	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() {
-		if err := be.disable(ctx, unit); err != nil {
+		if err := m.client.Disable(ctx, unit); err != nil {
 			return fmt.Errorf("remove node %d: %w", n.ID, err)
 		}
 	}
@@ -398,7 +285,7 @@ func (m *Manager) Remove(ctx context.Context, n gen.Node) error {
 		return fmt.Errorf("remove node %d: %w", n.ID, err)
 	}
 	if removed {
-		if err := be.reload(ctx); err != nil {
+		if err := m.client.Reload(ctx); err != nil {
 			return fmt.Errorf("remove node %d: %w", n.ID, err)
 		}
 		m.log.Debug("unit removed", "node", n.ID, "unit", unit)
@@ -411,11 +298,7 @@ func (m *Manager) Status(ctx context.Context, n gen.Node) (units.Status, error) 
 	if err := n.Check(); err != nil {
 		return units.Status{}, fmt.Errorf("status: %w", err)
 	}
-	be, err := m.backend(ctx)
-	if err != nil {
-		return units.Status{State: units.Unknown, Detail: err.Error()}, fmt.Errorf("status of node %d: %w", n.ID, err)
-	}
-	p, err := be.props(ctx, unitName(n))
+	p, err := m.client.Properties(ctx, unitName(n))
 	if err != nil {
 		return units.Status{State: units.Unknown, Detail: err.Error()}, fmt.Errorf("status of node %d: %w", n.ID, err)
 	}
@@ -425,7 +308,7 @@ func (m *Manager) Status(ctx context.Context, n gen.Node) (units.Status, error) 
 // statusOf maps a unit's properties to a node state. A main process that runs (active, or still
 // activating or deactivating with a MainPID) is Running; a unit that is inactive, failed, not
 // loaded, or waiting to be restarted (activating/auto-restart) is Stopped.
-func statusOf(p props) units.Status {
+func statusOf(p Properties) units.Status {
 	detail := fmt.Sprintf("%s (%s)", p.ActiveState, p.SubState)
 	if p.MainPID > 0 {
 		detail += ", pid " + strconv.Itoa(p.MainPID)

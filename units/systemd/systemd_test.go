@@ -11,6 +11,7 @@ import (
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // newUserManager returns a user-mode manager on the systemctl transport with a recording runner,
@@ -54,7 +55,7 @@ func TestLifecycleCalls(t *testing.T) {
 			"systemctl --user show antnode0001.service --property=LoadState,ActiveState,SubState,MainPID",
 		}},
 		{"stop a running unit", func() error {
-			rec.setState("antnode0001.service", props{LoadState: "loaded", ActiveState: "active", SubState: "running", MainPID: 42})
+			rec.setState("antnode0001.service", Properties{LoadState: "loaded", ActiveState: "active", SubState: "running", MainPID: 42})
 			return m.Stop(ctx, n)
 		}, []string{
 			"systemctl --user show antnode0001.service --property=LoadState,ActiveState,SubState,MainPID",
@@ -69,7 +70,7 @@ func TestLifecycleCalls(t *testing.T) {
 			"systemctl --user start antnode0001.service",
 		}},
 		{"remove", func() error {
-			rec.setState("antnode0001.service", props{LoadState: "loaded", ActiveState: "inactive", SubState: "dead"})
+			rec.setState("antnode0001.service", Properties{LoadState: "loaded", ActiveState: "inactive", SubState: "dead"})
 			return m.Remove(ctx, n)
 		}, []string{
 			"systemctl --user show antnode0001.service --property=LoadState,ActiveState,SubState,MainPID",
@@ -191,12 +192,12 @@ func TestCommandErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "systemctl --user start antnode0002.service: exit status 1: Failed to start antnode0002.service: Access denied") {
 		t.Errorf("Start = %v; want the argv, the exit status and the trimmed output", err)
 	}
-	if exitCode(err) != 1 {
-		t.Errorf("exit status lost in the error: exitCode = %d", exitCode(err))
+	if run.ExitCode(err) != 1 {
+		t.Errorf("exit status lost in the error: exitCode = %d", run.ExitCode(err))
 	}
 
 	// stop of a unit systemctl reports not loaded (exit 5) is success.
-	rec.setState("antnode0002.service", props{LoadState: "loaded", ActiveState: "active", SubState: "running", MainPID: 9})
+	rec.setState("antnode0002.service", Properties{LoadState: "loaded", ActiveState: "active", SubState: "running", MainPID: 9})
 	rec.answers["systemctl --user stop antnode0002.service"] = answer{out: "Failed to stop antnode0002.service: Unit antnode0002.service not loaded.\n", err: exitError(5)}
 	if err := m.Stop(ctx, n); err != nil {
 		t.Errorf("Stop of a unit not loaded = %v, want success", err)
@@ -215,18 +216,18 @@ func TestCommandErrors(t *testing.T) {
 func TestStatusOf(t *testing.T) {
 	tests := []struct {
 		name string
-		p    props
+		p    Properties
 		want units.Status
 	}{
-		{"running", props{"loaded", "active", "running", 123}, units.Status{State: units.Running, PID: 123, Detail: "active (running), pid 123"}},
-		{"inactive", props{"loaded", "inactive", "dead", 0}, units.Status{State: units.Stopped, Detail: "inactive (dead)"}},
-		{"failed", props{"loaded", "failed", "failed", 0}, units.Status{State: units.Stopped, Detail: "failed (failed)"}},
-		{"waiting to restart", props{"loaded", "activating", "auto-restart", 0}, units.Status{State: units.Stopped, Detail: "activating (auto-restart)"}},
-		{"starting with a process", props{"loaded", "activating", "start", 77}, units.Status{State: units.Running, PID: 77, Detail: "activating (start), pid 77"}},
-		{"stopping", props{"loaded", "deactivating", "stop-sigterm", 77}, units.Status{State: units.Running, PID: 77, Detail: "deactivating (stop-sigterm), pid 77"}},
-		{"not found", props{"not-found", "inactive", "dead", 0}, units.Status{State: units.Stopped, Detail: "unit not-found, inactive (dead)"}},
-		{"active without a process", props{"loaded", "active", "exited", 0}, units.Status{State: units.Unknown, Detail: "active (exited): active without a main process"}},
-		{"odd state", props{"loaded", "maintenance", "x", 0}, units.Status{State: units.Unknown, Detail: "maintenance (x)"}},
+		{"running", Properties{"loaded", "active", "running", 123}, units.Status{State: units.Running, PID: 123, Detail: "active (running), pid 123"}},
+		{"inactive", Properties{"loaded", "inactive", "dead", 0}, units.Status{State: units.Stopped, Detail: "inactive (dead)"}},
+		{"failed", Properties{"loaded", "failed", "failed", 0}, units.Status{State: units.Stopped, Detail: "failed (failed)"}},
+		{"waiting to restart", Properties{"loaded", "activating", "auto-restart", 0}, units.Status{State: units.Stopped, Detail: "activating (auto-restart)"}},
+		{"starting with a process", Properties{"loaded", "activating", "start", 77}, units.Status{State: units.Running, PID: 77, Detail: "activating (start), pid 77"}},
+		{"stopping", Properties{"loaded", "deactivating", "stop-sigterm", 77}, units.Status{State: units.Running, PID: 77, Detail: "deactivating (stop-sigterm), pid 77"}},
+		{"not found", Properties{"not-found", "inactive", "dead", 0}, units.Status{State: units.Stopped, Detail: "unit not-found, inactive (dead)"}},
+		{"active without a process", Properties{"loaded", "active", "exited", 0}, units.Status{State: units.Unknown, Detail: "active (exited): active without a main process"}},
+		{"odd state", Properties{"loaded", "maintenance", "x", 0}, units.Status{State: units.Unknown, Detail: "maintenance (x)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,13 +242,13 @@ func TestParseShow(t *testing.T) {
 	tests := []struct {
 		name    string
 		out     string
-		want    props
+		want    Properties
 		wantErr string
 	}{
-		{"plain", "LoadState=loaded\nActiveState=active\nSubState=running\nMainPID=5\n", props{"loaded", "active", "running", 5}, ""},
-		{"warning line", "Warning: The unit file changed on disk.\nLoadState=loaded\nActiveState=inactive\nSubState=dead\nMainPID=0\n", props{"loaded", "inactive", "dead", 0}, ""},
-		{"missing", "LoadState=loaded\n", props{}, "no ActiveState, SubState, MainPID"},
-		{"bad pid", "LoadState=loaded\nActiveState=active\nSubState=running\nMainPID=x\n", props{}, `MainPID "x"`},
+		{"plain", "LoadState=loaded\nActiveState=active\nSubState=running\nMainPID=5\n", Properties{"loaded", "active", "running", 5}, ""},
+		{"warning line", "Warning: The unit file changed on disk.\nLoadState=loaded\nActiveState=inactive\nSubState=dead\nMainPID=0\n", Properties{"loaded", "inactive", "dead", 0}, ""},
+		{"missing", "LoadState=loaded\n", Properties{}, "no ActiveState, SubState, MainPID"},
+		{"bad pid", "LoadState=loaded\nActiveState=active\nSubState=running\nMainPID=x\n", Properties{}, `MainPID "x"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,8 +327,8 @@ func TestNew(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Name() != tt.wantName || m.UnitDir() != tt.wantDir || m.transport != tt.wantTransport {
-				t.Errorf("New = %s in %s over %s; want %s in %s over %s", m.Name(), m.UnitDir(), m.transport, tt.wantName, tt.wantDir, tt.wantTransport)
+			if m.Name() != tt.wantName || m.UnitDir() != tt.wantDir || m.client.transport != tt.wantTransport {
+				t.Errorf("New = %s in %s over %s; want %s in %s over %s", m.Name(), m.UnitDir(), m.client.transport, tt.wantName, tt.wantDir, tt.wantTransport)
 			}
 		})
 	}
@@ -390,7 +391,7 @@ func TestAdoptedUnitKeepsItsName(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "units", "antnode013.service")); err != nil {
 		t.Errorf("unit antnode013.service: %v", err)
 	}
-	rec.setState("antnode013.service", props{LoadState: "loaded", ActiveState: "active", SubState: "running", MainPID: 42})
+	rec.setState("antnode013.service", Properties{LoadState: "loaded", ActiveState: "active", SubState: "running", MainPID: 42})
 	if err := m.Remove(ctx, n); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/wallet"
 )
 
@@ -68,7 +69,10 @@ func checkDonate(v any) string {
 }
 
 func checkManager(v any) string {
-	return cond(!slices.Contains(Managers, v.(string)), "%q is not one of %s", v, strings.Join(Managers, ", "))
+	if _, err := units.ParseSpec(v.(string)); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 func checkHost(v any) string {
@@ -143,6 +147,22 @@ func (c *Config) PortRanges() []PortRange {
 	n := max(c.NodeCap, 1)
 	r := func(name string, start int) PortRange { return PortRange{name, start*1000 + 1, start*1000 + n} }
 	return []PortRange{r("port_start", c.PortStart), r("metrics_port_start", c.MetricsPortStart), r("rpc_port_start", c.RPCPortStart)}
+}
+
+// MaxNodeID returns the highest node id whose node, metrics and RPC ports stay within 1-65535
+// and out of each other's ranges (for ids 1..MaxNodeID), at least node_cap when the ports are
+// valid.
+func (c *Config) MaxNodeID() int {
+	starts := []int{c.PortStart, c.MetricsPortStart, c.RPCPortStart}
+	top := 65535 - slices.Max(starts)*1000
+	for i := range starts {
+		for j := i + 1; j < len(starts); j++ {
+			if gap := starts[i] - starts[j]; gap != 0 {
+				top = min(top, max(gap, -gap)*1000-1)
+			}
+		}
+	}
+	return max(top, 1)
 }
 
 func (c *Config) validatePorts() []error {

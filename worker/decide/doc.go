@@ -60,10 +60,18 @@
 //     guard upstream lacks) and every resource allowing it, STOPPED nodes are
 //     started (oldest first) while running < node_cap, then new nodes are
 //     added while total < node_cap, all within min(max_concurrent_starts −
-//     restarting, max_concurrent_operations − operations). New ids are chosen
-//     by gap filling: the lowest ids ≥ 1 held by no row (the id of a row
-//     forgotten in the same plan is not reused until a later cycle, so that
-//     a failed Forget cannot collide with a new node).
+//     restarting, max_concurrent_operations − operations). New ids are not
+//     gap-filled as upstream does: a new node's id is above every row's id
+//     (rows forgotten in the same plan included, so that a failed Forget
+//     cannot collide with a new node) and every [Input.Held] id (units,
+//     plists and node directories without a row), and is not an
+//     [Input.Reserved] id (one whose node, metrics or RPC port something
+//     already holds). So no id, and no port derived from it, is ever doubled
+//     with a node wnm does not track, and a removed node's leftovers (a
+//     secret key, logs) never pass to a new node. Only when the ids above
+//     run out at [Input.MaxID] (the last id whose ports are valid) are the
+//     lowest ids that no row, held or reserved id takes filled in; when
+//     none is left, nothing is added.
 //  8. Otherwise a [Survey] "idle monitoring".
 //
 // # Unknown readings

@@ -74,10 +74,10 @@ func Outdated(version, latest string) bool {
 	return ok && v.compare(l) < 0
 }
 
-// FreeIDs returns the k lowest ids above above that no node holds and that
-// are not reserved: the ids new nodes get (gap filling, as upstream does, kept
-// clear of nodes outside the table).
-func FreeIDs(nodes []Node, above int, reserved []int, k int) []int {
-	d := decider{all: nodes, above: above, reserved: reserved}
+// FreeIDs returns the ids of k new nodes as a cycle chooses them (see
+// [Input]): above every node and held id, skipping reserved ones, up to
+// maxID when it is positive. Fewer than k when the ids run out.
+func FreeIDs(nodes []Node, held, reserved []int, maxID, k int) []int {
+	d := decider{all: nodes, held: held, reserved: reserved, maxID: maxID}
 	return d.freeIDs(k)
 }

@@ -111,10 +111,19 @@ func fuzzInput(data []byte) (in decide.Input, unique bool) {
 		}
 		nodes = append(nodes, n)
 	}
-	return decide.Input{
+	in = decide.Input{
 		Config: c, Host: h, Nodes: nodes, Now: t0,
 		Latest: []string{latest, "", "0.4.9", "nonsense", "0.4.11-rc.1"}[b.intn(5)],
-	}, unique
+	}
+	// Ids outside the table come last, so that older corpus entries keep their meaning.
+	for range b.intn(4) {
+		in.Held = append(in.Held, b.intn(40))
+	}
+	for range b.intn(4) {
+		in.Reserved = append(in.Reserved, b.intn(40))
+	}
+	in.MaxID = []int{0, 0, 8, 30, 40}[b.intn(5)]
+	return in, unique
 }
 
 func FuzzNext(f *testing.F) {
@@ -208,8 +217,10 @@ func checkPlan(t *testing.T, in decide.Input, p decide.Plan, unique bool) {
 	seenOther := false
 	ids := map[int]bool{}
 	inputIDs := map[int]bool{}
+	top := slices.Max(append([]int{0}, in.Held...))
 	for _, node := range in.Nodes {
 		inputIDs[node.ID] = true
+		top = max(top, node.ID)
 	}
 	for _, a := range p.Actions {
 		if a.Reason == "" {
@@ -234,8 +245,15 @@ func checkPlan(t *testing.T, in decide.Input, p decide.Plan, unique bool) {
 				}
 			}
 		case decide.Add:
-			if a.Node < 1 || inputIDs[a.Node] {
+			if a.Node < 1 || inputIDs[a.Node] || slices.Contains(in.Held, a.Node) || slices.Contains(in.Reserved, a.Node) {
 				t.Errorf("add uses id %d, which is invalid or taken", a.Node)
+			}
+			if in.MaxID > 0 && a.Node > in.MaxID {
+				t.Errorf("add uses id %d, above MaxID %d", a.Node, in.MaxID)
+			}
+			// Below the known ids only once the ids above them up to MaxID are used up.
+			if a.Node <= top && (in.MaxID <= 0 || freeAbove(in, top, p)) {
+				t.Errorf("add uses id %d, not above the known ids (top %d):\n%s", a.Node, top, p)
 			}
 		}
 		if a.Kind != decide.Forget {
@@ -306,4 +324,16 @@ func checkPlan(t *testing.T, in decide.Input, p decide.Plan, unique bool) {
 	if newOps > 0 && ops+newOps > c.MaxConcurrentOperations {
 		t.Errorf("%d operations + %d new exceed max_concurrent_operations %d:\n%s", ops, newOps, c.MaxConcurrentOperations, p)
 	}
+}
+
+// freeAbove reports whether an id in (top, in.MaxID] is held by nothing and not added by p.
+func freeAbove(in decide.Input, top int, p decide.Plan) bool {
+	for id := top + 1; id <= in.MaxID; id++ {
+		taken := slices.Contains(in.Held, id) || slices.Contains(in.Reserved, id) ||
+			slices.ContainsFunc(p.Actions, func(a decide.Action) bool { return a.Kind == decide.Add && a.Node == id })
+		if !taken {
+			return true
+		}
+	}
+	return false
 }

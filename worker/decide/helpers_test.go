@@ -1,47 +1,10 @@
 package decide_test
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
-	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/wnm-project/wnm/worker/decide"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
-
-// updating reports whether golden files are to be rewritten (-update, or
-// WNM_UPDATE=1 for the whole tree).
-func updating() bool {
-	v := os.Getenv("WNM_UPDATE")
-	return *update || (v != "" && v != "0")
-}
-
-// golden compares got with testdata/name, or rewrites the file.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if updating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got; run with -update to accept):\n%s", path, diff)
-	}
-}
 
 // t0 is the cycle's Now in every test; boot is the recorded boot time.
 var (

@@ -275,12 +275,17 @@ type Input struct {
 	Latest string
 	// Now is the cycle's clock reading.
 	Now time.Time
-	// Above, when positive, is the highest node id held outside the
-	// table: a unit file or node directory that has no row (one wnm
-	// refused to adopt, say). New nodes are numbered above it, so a node
-	// wnm cannot see the whole of is never shadowed by a new one.
-	Above int
-	// Reserved are further ids a new node must not get: ids whose node or
-	// metrics port another unit or a listening process holds.
+	// Held are node ids known outside the table: unit files, plists and
+	// node directories that have no row (ones wnm refused to adopt
+	// included). New nodes are numbered above every row and every held id,
+	// so a node wnm cannot see the whole of is never shadowed by a new one.
+	Held []int
+	// Reserved are further ids a new node must not get: ids whose node,
+	// metrics or RPC port a row, a unit or a listening process holds.
 	Reserved []int
+	// MaxID, when positive, is the highest id a new node may get (the
+	// highest whose ports are valid). Once every id above the known ones
+	// up to MaxID is taken, new nodes get the lowest ids that no row, held
+	// id or reserved id takes.
+	MaxID int
 }

@@ -128,7 +128,7 @@ func Next(in Input) Plan {
 	for _, id := range forget {
 		p.Actions = append(p.Actions, Action{Kind: Forget, Node: id, Reason: "removal delay expired", Priority: priorityForget})
 	}
-	d := decider{cfg: c, counts: p.Counts, f: p.Features, nodes: nodes, all: in.Nodes, latest: in.Latest, latestOK: latestOK, above: in.Above, reserved: in.Reserved}
+	d := decider{cfg: c, counts: p.Counts, f: p.Features, nodes: nodes, all: in.Nodes, latest: in.Latest, latestOK: latestOK, held: in.Held, reserved: in.Reserved, maxID: in.MaxID}
 	rules := d.rules()
 	p.Actions = append(p.Actions, rules...)
 	p.NotTaken = d.explain(in, rules)
@@ -362,9 +362,11 @@ type decider struct {
 	// latestOK says the latest version is known; without it no node is
 	// added, since the worker would have no binary to give it.
 	latestOK bool
-	// above and reserved keep new ids clear of nodes outside the table.
-	above    int
+	// held, reserved and maxID keep new ids clear of nodes and ports
+	// outside the table (see [Input]).
+	held     []int
 	reserved []int
+	maxID    int
 }
 
 // rules returns the actions of the first rule that yields any.
@@ -495,22 +497,36 @@ func (d *decider) grow(capacity int) []Action {
 	return acts
 }
 
-// freeIDs returns the k lowest ids ≥ 1 used by no input node (gap
-// filling), above [Input.Above] and not in [Input.Reserved]. Ids of nodes
-// forgotten in this plan stay reserved until their rows are gone.
+// freeIDs returns the ids of k new nodes: the lowest ids above every input
+// node (forgotten ones included, so a failed Forget cannot collide) and
+// every [Input.Held] id, skipping [Input.Reserved] ones and none above
+// [Input.MaxID]; once those run out, the lowest ids ≥ 1 that none of them
+// takes. Fewer than k when every id up to MaxID is taken.
 func (d *decider) freeIDs(k int) []int {
 	if k <= 0 {
 		return nil
 	}
-	used := make(map[int]bool, len(d.all)+len(d.reserved))
+	used := make(map[int]bool, len(d.all)+len(d.held)+len(d.reserved))
+	top := 0
 	for _, n := range d.all {
 		used[n.ID] = true
+		top = max(top, n.ID)
+	}
+	for _, id := range d.held {
+		used[id] = true
+		top = max(top, id)
 	}
 	for _, id := range d.reserved {
 		used[id] = true
 	}
+	within := func(id int) bool { return d.maxID <= 0 || id <= d.maxID }
 	ids := make([]int, 0, k)
-	for id := max(1, d.above+1); len(ids) < k; id++ {
+	for id := max(1, top+1); len(ids) < k && within(id); id++ {
+		if !used[id] {
+			ids = append(ids, id)
+		}
+	}
+	for id := 1; len(ids) < k && id <= top && within(id); id++ {
 		if !used[id] {
 			ids = append(ids, id)
 		}

@@ -474,19 +474,19 @@ func TestNext(t *testing.T) {
 			},
 		},
 		{
-			name: "growth/added ids fill the gaps",
+			name: "growth/added ids go above every row, gaps stay unfilled",
 			in: with(input(node(2, running), node(4, running), node(5, running)),
 				nodeCap(10), limits(1, 3, 1, 3)),
 			want: []decide.Action{
-				add(1, "add new node (1/3)"),
-				add(3, "add new node (2/3)"),
-				add(6, "add new node (3/3)"),
+				add(6, "add new node (1/3)"),
+				add(7, "add new node (2/3)"),
+				add(8, "add new node (3/3)"),
 			},
 		},
 		{
 			name: "growth/added ids go above ids held outside the table",
 			in: with(input(node(2, running), node(4, running)), nodeCap(10), limits(1, 3, 1, 3),
-				func(in *decide.Input) { in.Above = 13 }),
+				func(in *decide.Input) { in.Held = []int{13} }),
 			want: []decide.Action{
 				add(14, "add new node (1/3)"),
 				add(15, "add new node (2/3)"),
@@ -494,20 +494,47 @@ func TestNext(t *testing.T) {
 			},
 		},
 		{
+			// Gap filling would give 3: anm's antnode003 directory (or a unit wnm refused)
+			// holds it.
+			name: "growth/a gap among the rows held by a unit or directory is not filled",
+			in: with(input(node(1, running), node(2, running), node(4, running)), nodeCap(10), limits(1, 1, 1, 1),
+				func(in *decide.Input) { in.Held = []int{3} }),
+			want: []decide.Action{add(5, "add new node (1/1)")},
+		},
+		{
 			name: "growth/added ids skip ids whose ports are held",
 			in: with(input(node(2, running)), nodeCap(10), limits(1, 3, 1, 3),
-				func(in *decide.Input) { in.Reserved = []int{1, 3, 4} }),
+				func(in *decide.Input) { in.Reserved = []int{3, 4, 6} }),
 			want: []decide.Action{
 				add(5, "add new node (1/3)"),
-				add(6, "add new node (2/3)"),
-				add(7, "add new node (3/3)"),
+				add(7, "add new node (2/3)"),
+				add(8, "add new node (3/3)"),
 			},
 		},
 		{
-			name: "growth/added ids skip DISABLED nodes and unused high ids",
+			// Gap filling would give 1, whose port an unknown listener holds.
+			name: "growth/a gap whose port an unknown process holds is not filled",
+			in: with(input(node(2, running)), nodeCap(10), limits(1, 1, 1, 1),
+				func(in *decide.Input) { in.Reserved = []int{1, 3} }),
+			want: []decide.Action{add(4, "add new node (1/1)")},
+		},
+		{
+			name: "growth/added ids skip DISABLED nodes and go above high ids",
 			in: with(input(node(1, disabled), node(2, running), node(1000, running)),
 				nodeCap(10), limits(1, 2, 1, 2)),
-			want: []decide.Action{add(3, "add new node (1/2)"), add(4, "add new node (2/2)")},
+			want: []decide.Action{add(1001, "add new node (1/2)"), add(1002, "add new node (2/2)")},
+		},
+		{
+			name: "growth/past max id, the lowest ids nothing holds are filled",
+			in: with(input(node(2, running), node(5, running)), nodeCap(10), limits(1, 4, 1, 4),
+				func(in *decide.Input) { in.MaxID, in.Held, in.Reserved = 6, []int{1}, []int{3} }),
+			want: []decide.Action{add(6, "add new node (1/2)"), add(4, "add new node (2/2)")},
+		},
+		{
+			name: "growth/no add when every id up to max id is taken",
+			in: with(input(node(1, running), node(2, running)), nodeCap(10), limits(1, 4, 1, 4),
+				func(in *decide.Input) { in.MaxID, in.Held, in.Reserved = 4, []int{4}, []int{3} }),
+			want: []decide.Action{{Kind: decide.Survey, Reason: "idle monitoring"}},
 		},
 		{
 			name: "growth/adds are limited by node_cap minus total",

@@ -3,12 +3,14 @@ package decide_test
 import (
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wnm-project/wnm/testenv/golden"
 	"github.com/wnm-project/wnm/worker/decide"
 )
 
@@ -56,7 +58,7 @@ func TestGolden(t *testing.T) {
 				limits(3, 1, 1, 3)),
 		},
 		{
-			name: "growth_gap_fill",
+			name: "growth_new_ids",
 			in: with(input(node(1, stopped), node(3, running), node(4, stopped, ver("0.4.9")), node(7, running)),
 				nodeCap(8), limits(1, 4, 1, 4)),
 		},
@@ -67,7 +69,7 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, tt.name+".plan", decide.Next(tt.in).String())
+			golden.Compare(t, filepath.Join("testdata", tt.name+".plan"), decide.Next(tt.in).String())
 		})
 	}
 }

@@ -374,6 +374,10 @@ func (d *decider) explain(in Input, acts []Action) []Skip {
 		case !d.latestOK:
 			bs = []blocker{{text: "the version of antnode_path is unknown (a new node would have no binary to run)"}}
 		default:
+			if len(grow) == 0 && len(d.freeIDs(took[Add]+1)) <= took[Add] {
+				bs = []blocker{{text: fmt.Sprintf("no free node id: every id up to %d is a node's, held by a unit or node directory, or has a port in use", d.maxID)}}
+				break
+			}
 			bs = startLimit()
 			if len(bs) == 0 && took[Start] > 0 {
 				bs = []blocker{{text: "stopped nodes are started first"}}

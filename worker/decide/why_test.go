@@ -37,6 +37,18 @@ func TestNotTaken(t *testing.T) {
 			want: []string{"no add: CPU unknown (the survey could not read it; cpu_less_than 50 %)"},
 		},
 		{
+			name: "no free id",
+			in: with(input(node(1, running), node(2, running)), limits(1, 4, 1, 4),
+				func(in *decide.Input) { in.MaxID, in.Held, in.Reserved = 4, []int{4}, []int{3} }),
+			want: []string{"no add: no free node id: every id up to 4 is a node's, held by a unit or node directory, or has a port in use"},
+		},
+		{
+			name: "ids run out after one add",
+			in: with(input(node(1, running), node(2, running)), limits(1, 4, 1, 4),
+				func(in *decide.Input) { in.MaxID, in.Reserved = 4, []int{3} }),
+			want: []string{"no add: no free node id: every id up to 4 is a node's, held by a unit or node directory, or has a port in use"},
+		},
+		{
 			name: "start slot in use",
 			in: with(input(node(1, running), node(2, restarting, ago(time.Minute)), node(5, stopped)),
 				limits(1, 1, 1, 3)),

@@ -13,6 +13,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // reply is what a fake ufw answers to one command.
@@ -27,13 +31,13 @@ type fakeRunner struct {
 	calls   [][]string
 }
 
-func (f *fakeRunner) Run(ctx context.Context, argv []string) ([]byte, error) {
+func (f *fakeRunner) Run(ctx context.Context, _ []byte, argv []string) ([]byte, []byte, error) {
 	f.calls = append(f.calls, slices.Clone(argv))
 	r := reply{}
 	if n := len(f.replies); n > 0 {
 		r = f.replies[min(len(f.calls), n)-1]
 	}
-	return []byte(r.out), r.err
+	return []byte(r.out), nil, r.err
 }
 
 // logRecorder is a slog.Handler that keeps "LEVEL message" lines.
@@ -283,11 +287,11 @@ func TestUFWMissingBinary(t *testing.T) {
 
 // TestUFWTimeout checks that a ufw stuck on its lock is abandoned after the timeout.
 func TestUFWTimeout(t *testing.T) {
-	run := RunnerFunc(func(ctx context.Context, argv []string) ([]byte, error) {
+	stuck := run.Func(func(ctx context.Context, argv []string) ([]byte, error) {
 		<-ctx.Done() // what exec.CommandContext does: it kills the process when ctx ends
 		return []byte("partial"), errors.New("signal: killed")
 	})
-	u := NewUFW(nil, WithRunner(run), WithTimeout(time.Millisecond))
+	u := NewUFW(nil, WithRunner(stuck), WithTimeout(time.Millisecond))
 	err := u.Open(context.Background(), 55001, "")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Open with a stuck ufw = %v, want context.DeadlineExceeded", err)
@@ -343,7 +347,8 @@ func TestSelect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.goos+"_"+tt.mode+"_"+tt.disabled, func(t *testing.T) {
-			if got := selectFor(tt.goos, tt.mode, tt.disabled, nil).Name(); got != tt.want {
+			spec, _ := units.ParseSpec(tt.mode) // the zero Spec for what wnm does not drive
+			if got := selectFor(tt.goos, spec, tt.disabled, nil).Name(); got != tt.want {
 				t.Errorf("selectFor(%q, %q, %s=%q) = %s, want %s", tt.goos, tt.mode, EnvDisabled, tt.disabled, got, tt.want)
 			}
 		})
@@ -352,7 +357,7 @@ func TestSelect(t *testing.T) {
 
 func TestSelectReadsEnvironment(t *testing.T) {
 	t.Setenv(EnvDisabled, "yes")
-	if got := Select("systemd+sudo", nil).Name(); got != "null" {
+	if got := Select(units.Spec{Kind: units.Systemd, Mode: gen.ModeSudo}, nil).Name(); got != "null" {
 		t.Errorf("Select(systemd+sudo) with %s=yes = %s, want null", EnvDisabled, got)
 	}
 }

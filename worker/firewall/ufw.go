@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +25,7 @@ import (
 // succeed and the first such call logs a warning.
 type UFW struct {
 	logger      *slog.Logger
-	run         Runner
+	run         run.Runner
 	timeout     time.Duration
 	warnMissing sync.Once
 }
@@ -39,7 +40,7 @@ const DefaultTimeout = 30 * time.Second
 type Option func(*UFW)
 
 // WithRunner makes the firewall run its commands through r instead of executing them.
-func WithRunner(r Runner) Option {
+func WithRunner(r run.Runner) Option {
 	return func(u *UFW) { u.run = r }
 }
 
@@ -117,7 +118,8 @@ func udp(port int) string { return strconv.Itoa(port) + "/udp" }
 func (u *UFW) apply(ctx context.Context, op ufwOp, port int, argv []string) (bool, error) {
 	runCtx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
-	out, err := u.run.Run(runCtx, argv)
+	stdout, stderr, err := u.run.Run(runCtx, nil, argv)
+	out := slices.Concat(stdout, stderr)
 	if errors.Is(err, run.ErrNotFound) {
 		u.warnMissing.Do(func() {
 			u.logger.WarnContext(ctx, "ufw is not installed; firewall rules are not managed", "err", err)

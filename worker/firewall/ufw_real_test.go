@@ -52,7 +52,7 @@ func testUFWInside(t *testing.T) {
 	ctx := t.Context()
 	ufw := func(args ...string) string {
 		t.Helper()
-		out, err := run.Exec().Run(ctx, append([]string{"ufw"}, args...))
+		out, err := run.Checked(ctx, run.Exec(), append([]string{"ufw"}, args...)...)
 		if err != nil {
 			t.Fatalf("ufw %q: %v\n%s", args, err, out)
 		}

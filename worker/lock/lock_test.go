@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wnm-project/wnm/testenv/poll"
 )
 
 // helperEnv, when set in the environment, makes the test binary act as a lock holder: it
@@ -221,18 +223,17 @@ func TestSubprocessHolder(t *testing.T) {
 	<-exited
 
 	// The kernel released the lock when the helper died; nothing needs cleaning up.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	poll.UntilErr(t, 10*time.Second, func() error {
 		l, err := TryLock(path)
 		if err == nil {
 			l.Unlock()
-			break
+			return nil
 		}
-		if !errors.Is(err, ErrBusy) || time.Now().After(deadline) {
+		if !errors.Is(err, ErrBusy) {
 			t.Fatalf("TryLock(%q) after SIGKILL of the holder: %v", path, err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Errorf("TryLock(%q) after SIGKILL of the holder: %w", path, err)
+	})
 }
 
 func TestRemove(t *testing.T) {

@@ -224,7 +224,7 @@ func (si schemaInfo) checkAdoptable() error {
 	for _, t := range []struct {
 		name string
 		cols []string
-	}{{"machine", machineColumns}, {"node", nodeColumns}} {
+	}{{"machine", sqlText().machineColumns}, {"node", sqlText().nodeColumns}} {
 		if _, err := si.selectList(t.name, t.cols); err != nil {
 			var mc *MissingColumnsError
 			if errors.As(err, &mc) {

@@ -2,40 +2,16 @@ package store
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"zombiezen.com/go/sqlite"
 	"zombiezen.com/go/sqlite/sqlitex"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files (or set WNM_UPDATE=1)")
-
-// golden compares got with the file at path, or rewrites the file when
-// -update or WNM_UPDATE=1 is given.
-func golden(t *testing.T, path string, got string) {
-	t.Helper()
-	if *update || os.Getenv("WNM_UPDATE") == "1" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
 
 // withMigrations replaces the embedded schema scripts.
 func withMigrations(migs []migration) Option {

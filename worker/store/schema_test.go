@@ -12,6 +12,8 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wnm-project/wnm/testenv/golden"
 )
 
 func TestMigrateEmptyFileThenNoop(t *testing.T) {
@@ -81,7 +83,7 @@ func TestOpenCreatedDatabaseWritesNothing(t *testing.T) {
 }
 
 func TestSchemaGolden(t *testing.T) {
-	golden(t, "testdata/schema.golden", schemaDump(t, newStore(t)))
+	golden.Compare(t, "testdata/schema.golden", schemaDump(t, newStore(t)))
 }
 
 // column is one row of PRAGMA table_info.
@@ -251,7 +253,7 @@ metrics_port_range_end INTEGER null`)
 	for _, tt := range []struct {
 		table string
 		cols  []string
-	}{{"machine", machineColumns}, {"node", nodeColumns}} {
+	}{{"machine", sqlText().machineColumns}, {"node", sqlText().nodeColumns}} {
 		var got []string
 		for _, c := range tableInfo(t, s, tt.table) {
 			got = append(got, c.Name)
@@ -264,7 +266,7 @@ metrics_port_range_end INTEGER null`)
 	for _, c := range tableInfo(t, s, "cycle")[1:] {
 		cycleCols = append(cycleCols, c.Name)
 	}
-	if diff := cmp.Diff(cycleCols, cycleColumns); diff != "" {
+	if diff := cmp.Diff(cycleCols, sqlText().cycleColumns); diff != "" {
 		t.Errorf("cycle Go columns differ from the schema (-schema +go):\n%s", diff)
 	}
 
@@ -337,7 +339,7 @@ func TestAdoptUpstream(t *testing.T) {
 	}
 
 	// An upstream-style insert, which does not name wnm's columns, still works.
-	upstreamCols := strings.Join(nodeColumns[1:41], ", ")
+	upstreamCols := strings.Join(sqlText().nodeColumns[1:41], ", ")
 	rows(t, s, "INSERT INTO node (id, "+upstreamCols+") SELECT 3, "+upstreamCols+" FROM node WHERE id = 2;")
 	if n, err := s.Node(ctx, 3); err != nil || n.WNMIntent != "" || n.WNMIntentAt != 0 {
 		t.Errorf("Node(3) after an upstream-style insert = %+v, %v; want wnm columns at their defaults", n, err)

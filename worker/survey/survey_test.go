@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"flag"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,32 +18,9 @@ import (
 	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
+
+	"github.com/wnm-project/wnm/testenv/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with testdata/name, or rewrites it under -update or
-// WNM_UPDATE=1.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update || os.Getenv("WNM_UPDATE") == "1" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if diff := gocmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
 
 // sample returns a capture from the openmetrics package's testdata.
 func sample(tb testing.TB, name string) []byte {
@@ -499,7 +475,7 @@ func TestObservationJSON(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden(t, "observation.golden.json", append(b, '\n'))
+				golden.Compare(t, filepath.Join("testdata", "observation.golden.json"), append(b, '\n'))
 			}
 		})
 	}
@@ -540,5 +516,5 @@ func TestObservationKeys(t *testing.T) {
 			}
 		}
 	}
-	golden(t, "observation.keys", []byte(strings.Join(keys, "\n")+"\n"))
+	golden.Compare(t, filepath.Join("testdata", "observation.keys"), []byte(strings.Join(keys, "\n")+"\n"))
 }

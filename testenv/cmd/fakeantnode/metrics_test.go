@@ -2,41 +2,17 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wnm-project/wnm/testenv/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with testdata/name, or rewrites the file under -update or WNM_UPDATE=1.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update || os.Getenv("WNM_UPDATE") == "1" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
 
 func TestBodiesGolden(t *testing.T) {
 	s := simulate(42, 3*time.Hour)
@@ -56,7 +32,7 @@ func TestBodiesGolden(t *testing.T) {
 			if err := tt.write(&b); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.name, b.Bytes())
+			golden.Compare(t, filepath.Join("testdata", tt.name), b.Bytes())
 		})
 	}
 }
@@ -159,6 +135,10 @@ func TestEndpoints(t *testing.T) {
 		{"status knob", endpoints{scrape: scrape, status: 503}, "/metrics", 503, "text/plain; charset=utf-8", "Service Unavailable\n"},
 		{"status knob on 404 path", endpoints{scrape: scrape, status: 500}, "/nope", 500, "text/plain; charset=utf-8", "Internal Server Error\n"},
 		{"garbage knob", endpoints{scrape: scrape, garbage: true}, "/metadata", 200, contentType, garbageBody},
+		{"metrics file", endpoints{scrape: scrape, body: []byte("captured\n# EOF\n")}, "/metrics", 200, contentType, "captured\n# EOF\n"},
+		{"metrics file, extended", endpoints{scrape: scrape, body: []byte("captured\n")}, "/metrics_extended", 200, contentType, "captured\n"},
+		{"metrics file leaves metadata", endpoints{scrape: scrape, body: []byte("captured\n")}, "/metadata", 200, contentType, metaBody.String()},
+		{"garbage beats metrics file", endpoints{scrape: scrape, garbage: true, body: []byte("captured\n")}, "/metrics", 200, contentType, garbageBody},
 		{"status beats garbage", endpoints{scrape: scrape, status: 503, garbage: true}, "/metrics", 503, "text/plain; charset=utf-8", "Service Unavailable\n"},
 	}
 	for _, tt := range tests {

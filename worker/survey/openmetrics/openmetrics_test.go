@@ -3,7 +3,6 @@ package openmetrics
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,29 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/wnm-project/wnm/testenv/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with testdata/name, or rewrites it under -update or
-// WNM_UPDATE=1.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update || os.Getenv("WNM_UPDATE") == "1" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
 
 // render prints families one per line, sorted: name, type, series count and
 // the sum over series. It is what the golden files hold.
@@ -72,7 +51,7 @@ func TestParseSamples(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse(%s) error: %v", file, err)
 			}
-			golden(t, strings.TrimSuffix(file, ".txt")+".golden", render(fams))
+			golden.Compare(t, filepath.Join("testdata", strings.TrimSuffix(file, ".txt")+".golden"), render(fams))
 		})
 	}
 }
