@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
@@ -99,7 +100,7 @@ func (c *cycle) definitionID(name string) int {
 	return 0
 }
 
-var nodeDir = regexp.MustCompile(`^antnode(\d{1,6})$`)
+var nodeDir = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode(\d{1,6})$`) })
 
 // heldIDs returns the ids of every node the machine holds outside the table, as the node manager
 // finds them (unit files and plists, whether wnm can parse them or not; setsid's node
@@ -117,7 +118,7 @@ func (c *cycle) heldIDs(ctx context.Context, found []gen.Adopted) []int {
 	}
 	if ents, err := os.ReadDir(c.Config.NodeStorage); err == nil {
 		for _, e := range ents {
-			if m := nodeDir.FindStringSubmatch(e.Name()); m != nil && e.IsDir() {
+			if m := nodeDir().FindStringSubmatch(e.Name()); m != nil && e.IsDir() {
 				id, _ := strconv.Atoi(m[1])
 				ids = append(ids, id)
 			}
@@ -297,11 +298,16 @@ func AdoptedRow(a gen.Adopted, now time.Time, manager, host string) store.Node {
 	for _, kv := range a.Env {
 		env = append(env, kv[0]+"="+kv[1])
 	}
+	noUPnP := 0
+	if a.NoUPnP {
+		noUPnP = 1
+	}
 	return store.Node{
 		ID: a.ID, MachineID: 1, ManagerType: manager, NodeName: fmt.Sprintf("%04d", a.ID),
 		Service: a.Service, User: owner, Binary: a.Binary, RootDir: a.RootDir, LogDir: a.LogDir,
 		Port: a.Port, MetricsPort: a.MetricsPort, RPCPort: 0, Network: network, Wallet: a.Wallet,
 		Status: store.StatusStopped, Timestamp: now.Unix(), Age: age, Host: host,
 		Method: manager, Layout: "1", Environment: strings.Join(env, " "), Rewards: "0",
+		NoUPnP: &noUPnP,
 	}
 }

@@ -192,7 +192,7 @@ func (s *session) printTakeover(t *anm.Takeover, r *config.Resolved, cfg config.
 	fmt.Fprintf(w, "  dbpath\t%s\t\t\t\n", cfg.DBPath)
 	w.Flush()
 	if t.NoUPnPMixed {
-		fmt.Fprintln(out, "  note: only some units pass --no-upnp; wnm's no_upnp applies to every node it (re)starts")
+		fmt.Fprintln(out, "  note: only some units pass --no-upnp; each adopted node keeps its unit's choice, and no_upnp applies to the nodes wnm adds")
 	}
 	if len(t.Ignored) > 0 {
 		fmt.Fprintln(out, "\nanm settings without a wnm equivalent (kept in anm's files, not applied):")

@@ -181,6 +181,12 @@ func TestParseValues(t *testing.T) {
 		{"rpc_port_start", "0", 0, ""},
 		{"port_start", "70000", nil, `port_start: "70000" is not a port range start`},
 		{"node_storage", "~/nodes", "/home/u/nodes", ""},
+		// Trimmed at both ends like an unquoted .env value; otherwise kept as written, ~ or not.
+		{"node_storage", " ~/nodes \t", "/home/u/nodes", ""},
+		{"node_storage", "~/ /", "/home/u/ /", ""},
+		{"node_storage", "/srv/ /", "/srv/ /", ""},
+		{"node_storage", "~/a/../b/", "/home/u/a/../b/", ""},
+		{"node_storage", "~", "/home/u", ""},
 		{"node_storage", "nodes", nil, `node_storage: "nodes" is not an absolute path`},
 		{"dbpath", "sqlite:////var/x/colony.db", "/var/x/colony.db", ""},
 		{"dbpath", "sqlite:///~/colony.db", "/home/u/colony.db", ""},

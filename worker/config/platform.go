@@ -94,12 +94,14 @@ func ExpandPath(p, home string) string {
 	return expandHome(os.ExpandEnv(p), home)
 }
 
+// expandHome replaces a leading ~ (alone, or before a /) with home. Only the ~ is replaced: the rest is kept as written, not cleaned, as a path without ~ is. (Cleaning
+// "~/ /" gave "/home/u/ ", whose trailing space a config file or flag loses when read back.)
 func expandHome(p, home string) string {
 	if p == "~" {
 		return home
 	}
-	if strings.HasPrefix(p, "~/") {
-		return filepath.Join(home, p[2:])
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return strings.TrimSuffix(home, "/") + "/" + rest
 	}
 	return p
 }
