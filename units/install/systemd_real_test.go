@@ -162,6 +162,11 @@ func TestRealSystemd(t *testing.T) {
 			if !strings.Contains(out, "installed: the systemd timer ("+name+")") {
 				t.Fatalf("wnm install:\n%s", out)
 			}
+			// Root reaches the system manager over D-Bus (the bus, or systemd's private socket), and
+			// install reports the systemctl command each D-Bus call amounts to.
+			if user == "" && !strings.Contains(out, "ran systemctl enable --now wnm.timer (over D-Bus)") {
+				t.Errorf("wnm install as root did not enable the timer over D-Bus:\n%s", out)
+			}
 			service := r.exec("cat", unitDir+"/wnm.service")
 			if !strings.Contains(service, `ExecStart="`+wnmInside+`" run`) {
 				t.Errorf("wnm.service does not run %q:\n%s", wnmInside, service)
@@ -259,6 +264,9 @@ func TestRealSystemd(t *testing.T) {
 			out = r.exec(wnmInside, "uninstall")
 			if !strings.Contains(out, "uninstalled") {
 				t.Errorf("wnm uninstall:\n%s", out)
+			}
+			if user == "" && !strings.Contains(out, "ran systemctl disable --now wnm.timer (over D-Bus)") {
+				t.Errorf("wnm uninstall as root did not disable the timer over D-Bus:\n%s", out)
 			}
 			left := r.exec("find", unitDir, "-name", "wnm.*")
 			if strings.TrimSpace(left) != "" {
