@@ -162,10 +162,14 @@ func TestRealSystemd(t *testing.T) {
 			if !strings.Contains(out, "installed: the systemd timer ("+name+")") {
 				t.Fatalf("wnm install:\n%s", out)
 			}
-			// Root reaches the system manager over D-Bus (the bus, or systemd's private socket), and
-			// install reports the systemctl command each D-Bus call amounts to.
-			if user == "" && !strings.Contains(out, "ran systemctl enable --now wnm.timer (over D-Bus)") {
-				t.Errorf("wnm install as root did not enable the timer over D-Bus:\n%s", out)
+			// install reaches the system manager (root) or the user's over D-Bus, and reports the
+			// systemctl command each D-Bus call amounts to.
+			systemctl := "systemctl"
+			if user != "" {
+				systemctl += " --user"
+			}
+			if !strings.Contains(out, "ran "+systemctl+" enable --now wnm.timer (over D-Bus)") {
+				t.Errorf("wnm install did not enable the timer over D-Bus:\n%s", out)
 			}
 			service := r.exec("cat", unitDir+"/wnm.service")
 			if !strings.Contains(service, `ExecStart="`+wnmInside+`" run`) {
@@ -265,8 +269,8 @@ func TestRealSystemd(t *testing.T) {
 			if !strings.Contains(out, "uninstalled") {
 				t.Errorf("wnm uninstall:\n%s", out)
 			}
-			if user == "" && !strings.Contains(out, "ran systemctl disable --now wnm.timer (over D-Bus)") {
-				t.Errorf("wnm uninstall as root did not disable the timer over D-Bus:\n%s", out)
+			if !strings.Contains(out, "ran "+systemctl+" disable --now wnm.timer (over D-Bus)") {
+				t.Errorf("wnm uninstall did not disable the timer over D-Bus:\n%s", out)
 			}
 			left := r.exec("find", unitDir, "-name", "wnm.*")
 			if strings.TrimSpace(left) != "" {
