@@ -340,7 +340,7 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 	}
 	antnode := filepath.Join(home, ".local", "bin", "antnode")
 	if out, err := exec.Command(o.fake, "release", "--version", "0.4.17", "--out", antnode).CombinedOutput(); err != nil {
-		return res, fmt.Errorf("fakeantnode release: %v: %s", err, out)
+		return res, fmt.Errorf("fakeantnode release: %w: %s", err, out)
 	}
 	base := o.portBase
 	if base == 0 {
