@@ -35,7 +35,7 @@ update: ## Rewrite golden files and testscript expectations
 	WNM_UPDATE=1 $(GO) test ./...
 
 # Packaging and releases (packaging/dist.sh; nfpm v2.45.0 is installed with go install if missing).
-.PHONY: deb dist dist-check deb-test
+.PHONY: deb dist dist-check deb-test demo-test
 
 deb: ## Build the Debian package for this machine's architecture into dist/
 	bash packaging/dist.sh deb
@@ -48,6 +48,9 @@ dist-check: ## Build the release twice in two directories and compare the checks
 
 deb-test: ## As root: lintian, then dpkg -i/upgrade/disable/mask/remove/purge under a real systemd
 	bash testenv/scripts/deb-test.sh
+
+demo-test: ## As root: make demo as root and as nobody while both cores are kept busy, offline
+	bash testenv/scripts/demo-test.sh
 
 # Chaos harness: SIGKILLs `wnm run` cycles inside their actions on a fake-antnode fleet and checks
 # that nothing is left untracked (worker/chaos_test.go). N kills per seed, SEEDS comma-separated.
