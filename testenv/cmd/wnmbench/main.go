@@ -58,7 +58,7 @@ func run() int {
 	var nodes string
 	flag.StringVar(&o.wnm, "wnm", "", "the wnm binary")
 	flag.StringVar(&o.fake, "fake", "", "the fakeantnode binary")
-	flag.StringVar(&o.base, "base", "", "an earlier wnm binary to compare with: its runs alternate with -wnm's on the same fleet")
+	flag.StringVar(&o.base, "base", "", "an earlier wnm binary to compare with: its start-ups alternate with -wnm's, its cycles run first on the same fleet")
 	flag.StringVar(&o.capture, "capture", "", "a captured antnode /metrics answer, served by every fake node")
 	flag.StringVar(&nodes, "nodes", "50,1000", "fleet sizes, comma-separated")
 	flag.IntVar(&o.cycles, "cycles", 5, "idle cycles measured per fleet")
@@ -327,7 +327,12 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 	env := append(cleanEnv(), "HOME="+home)
 	// Bringing a fleet up takes minutes: wnm copies (and syncs) the node binary for every node it
 	// adds, one after the other. A measured cycle takes seconds at most.
+	// With -base the older wnm creates and grows the fleet: a newer one may migrate the database
+	// beyond what the older can open.
 	bin, timeout := o.wnm, time.Hour
+	if o.base != "" {
+		bin = o.base
+	}
 	wnm := func(args ...string) ([]byte, *os.ProcessState, time.Duration, error) {
 		c, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -439,12 +444,20 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 		fmt.Fprintf(os.Stderr, "wnmbench: %d nodes, cycle %d of %s: %s\n", n, i+1, b, secs(d))
 		return nil
 	}
-	for i := 0; i < o.cycles && ctx.Err() == nil; i++ {
-		if o.base != "" {
+	// The older wnm's cycles first, then one unmeasured cycle of this tree's (it may migrate the
+	// database), then its measured cycles.
+	if o.base != "" {
+		for i := 0; i < o.cycles && ctx.Err() == nil; i++ {
 			if err := measure(o.base, &before, i); err != nil {
 				return res, err
 			}
 		}
+		bin = o.wnm
+		if _, _, _, err := wnm("run", "--loglevel", "ERROR"); err != nil {
+			return res, err
+		}
+	}
+	for i := 0; i < o.cycles && ctx.Err() == nil; i++ {
 		if err := measure(o.wnm, &now, i); err != nil {
 			return res, err
 		}
