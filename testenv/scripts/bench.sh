@@ -7,8 +7,9 @@
 # of a cycle, each row with its goal and pass or FAIL. Each figure is a median of several runs.
 # Every process started is stopped and the scratch directories are removed on exit.
 # With BASE set to a git revision (BASE=main), the wnm of that revision is built too and measured
-# in the same run, its start-ups and cycles alternating with this tree's on the same fleet, so that
-# the "before" and "wnm" columns compare under the same load.
+# in the same run, in a "before" column: its start-ups alternate with this tree's, and on each
+# fleet (which it brings up) its idle cycles run just before this tree's, which may migrate the
+# database beyond what the older wnm can open.
 # With PROFILE_DIR set, every measured cycle of this tree's wnm writes a CPU profile there
 # (wnm run --cpuprofile; read them with go tool pprof).
 # Usage: [BASE=rev] [PROFILE_DIR=dir] testenv/scripts/bench.sh [NODES=50,1000] [CYCLES=7] [STARTS=30]
