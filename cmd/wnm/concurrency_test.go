@@ -119,10 +119,16 @@ func TestConcurrentRunsOneCycles(t *testing.T) {
 	if second.code != exitBusy || !strings.Contains(second.stderr, "another cycle is running") {
 		t.Errorf("second run: exit %d, stderr %q; want %d and 'another cycle is running'", second.code, second.stderr, exitBusy)
 	}
-	if second.took > time.Second {
-		t.Errorf("second run took %v to give up, want under 1s", second.took)
+	// It gave up at once rather than waiting for the lock: the first cycle, which holds the lock
+	// for about survey_timeout, has not ended yet. (A bound in seconds would measure the
+	// machine's load, not wnm.)
+	var r run
+	select {
+	case r = <-first:
+		t.Errorf("the second run (%v) returned only after the first cycle ended: it waited for the lock", second.took)
+	default:
+		r = <-first
 	}
-	r := <-first
 	if r.code != 0 || !strings.Contains(r.stderr, "msg=cycle") {
 		t.Errorf("first run: exit %d, stderr %q; want a completed cycle", r.code, r.stderr)
 	}
