@@ -29,9 +29,13 @@ type scheduleCase struct {
 
 func scheduleCases() []scheduleCase {
 	return []scheduleCase{
-		{"system", Schedule{Binary: "/usr/bin/wnm", Mode: ModeSudo, Home: "/root", LogFile: "/var/log/antnode/wnm.log"}, true, false},
-		{"user", Schedule{Binary: "/home/alice/.local/bin/wnm", Mode: ModeUser, Home: "/home/alice", LogFile: "/home/alice/.local/share/autonomi/logs/wnm.log"}, true, false},
-		{"spaces", Schedule{Binary: "/opt/my apps/50% off/wnm", Mode: ModeUser, Home: "/home/a b", LogFile: "/home/a b/.local/share/autonomi/logs/wnm.log"}, true, true},
+		// What wnm install renders: the service waits for the database the cycle will open.
+		{"system", Schedule{Binary: "/usr/bin/wnm", Mode: ModeSudo, Home: "/root", LogFile: "/var/log/antnode/wnm.log",
+			Database: "/var/antctl/colony.db"}, true, false},
+		{"user", Schedule{Binary: "/home/alice/.local/bin/wnm", Mode: ModeUser, Home: "/home/alice", LogFile: "/home/alice/.local/share/autonomi/logs/wnm.log",
+			Database: "/home/alice/.local/share/autonomi/colony.db"}, true, false},
+		{"spaces", Schedule{Binary: "/opt/my apps/50% off/wnm", Mode: ModeUser, Home: "/home/a b", LogFile: "/home/a b/.local/share/autonomi/logs/wnm.log",
+			Database: "/home/a b/.local/share/autonomi/50% colony.db"}, true, true},
 		{"darwin-user", Schedule{Binary: "/opt/homebrew/bin/wnm", Mode: ModeUser, Home: "/Users/alice", LogFile: "/Users/alice/Library/Logs/autonomi/wnm.log"}, false, true},
 		{"package", PackagedSchedule(), true, false},
 		{"darwin-system", Schedule{Binary: "/usr/local/bin/wnm", Mode: ModeSudo, Home: "/var/root", LogFile: "/Library/Logs/autonomi/wnm.log"}, false, true},

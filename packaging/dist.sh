@@ -98,12 +98,7 @@ dist)
 	git archive --format=tar --prefix="wnm-$VERSION/" HEAD | gzip -n -9 >"$src"
 	echo "$src"
 	# The tap, ready to publish as homebrew-wnm: the formula with this release's url and sha256.
-	mkdir -p "$DIST/homebrew-wnm/Formula"
-	sha=$(sha256sum "$src" | cut -d' ' -f1)
-	sed -e "s|^  url \".*\"|  url \"$RELEASE_URL/wnm-$VERSION.tar.gz\"|" \
-		-e "s|^  sha256 \".*\"|  sha256 \"$sha\"|" \
-		-e "s|COMMIT = \".*\"|COMMIT = \"$COMMIT\"|" \
-		packaging/brew/Formula/wnm.rb >"$DIST/homebrew-wnm/Formula/wnm.rb"
+	sh packaging/brew/fill.sh "$src" "$RELEASE_URL/wnm-$VERSION.tar.gz" "$COMMIT" "$DIST/homebrew-wnm/Formula/wnm.rb"
 	touch -d "@$SOURCE_DATE_EPOCH" "$DIST/homebrew-wnm/Formula/wnm.rb"
 	echo "$DIST/homebrew-wnm/Formula/wnm.rb"
 	(cd "$DIST" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)

@@ -16,7 +16,8 @@
 # release commit, so that it sorts before the next commit).
 # COMMIT is the full hash (-dirty likewise). DATE is SOURCE_DATE_EPOCH, by default the commit's
 # own time, as UTC RFC 3339, so that two builds of one commit are identical.
-# WNM_VERSION, WNM_COMMIT and SOURCE_DATE_EPOCH override; outside git they are needed.
+# WNM_VERSION, WNM_COMMIT and SOURCE_DATE_EPOCH override; outside git (a source tarball) the
+# version is packaging/VERSION's, and the commit and date are unknown unless given.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -79,8 +80,10 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
 	fi
 	: "${SOURCE_DATE_EPOCH:=$(git log -1 --format=%ct HEAD)}"
 else
+	# A source tarball: packaging/VERSION names its release, unless WNM_VERSION says otherwise.
 	v=${fbase:-unknown}
 	hash=unknown
+	[ -n "${WNM_VERSION:-}" ] || warn "not a git checkout: version $v from $file (set WNM_VERSION if this is not that release)"
 fi
 VERSION=${WNM_VERSION:-$v}
 COMMIT=${WNM_COMMIT:-$hash}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"text/template"
 	"unicode"
 	"unicode/utf8"
@@ -74,7 +75,7 @@ func SystemdQuote(s string) (string, error) {
 }
 
 // bareWord matches words systemd takes literally without quotes in a command line.
-var bareWord = regexp.MustCompile(`^[A-Za-z0-9_./:,@+=-]+$`)
+var bareWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:,@+=-]+$`) })
 
 // SystemdExecArg returns s as one word of an ExecStart= command line: $ becomes $$ (systemd
 // expands $VAR and ${VAR} in command lines), % becomes %%, and the word is double-quoted, with
@@ -84,7 +85,7 @@ func SystemdExecArg(s string) (string, error) {
 	if err := checkText("command line argument", s); err != nil {
 		return "", err
 	}
-	if bareWord.MatchString(s) {
+	if bareWord().MatchString(s) {
 		return s, nil
 	}
 	q, err := SystemdQuote(strings.ReplaceAll(s, "$", "$$"))
@@ -96,14 +97,14 @@ func SystemdExecArg(s string) (string, error) {
 
 // envName matches the variable names systemd accepts in Environment= and that a POSIX shell can
 // refer to.
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // SystemdEnv returns the value of one Environment= setting that assigns value to the variable
 // key: the assignment key=value as one double-quoted word ([SystemdQuote]). Environment= does
 // not expand $, so $ is left alone. It refuses a key that is not a letter or underscore followed
 // by letters, digits and underscores, and values [SystemdQuote] refuses.
 func SystemdEnv(key, value string) (string, error) {
-	if !envName.MatchString(key) {
+	if !envName().MatchString(key) {
 		return "", fmt.Errorf("environment variable name %q is not a letter or underscore followed by letters, digits or underscores", key)
 	}
 	if err := checkText("environment value of "+key, value); err != nil {

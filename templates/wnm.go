@@ -7,7 +7,7 @@ import "strings"
 // only letters, digits and _./:,@+=- is returned bare. wnm's crontab line uses it; cron's own %
 // rule is the caller's concern.
 func ShellQuote(s string) string {
-	if bareWord.MatchString(s) {
+	if bareWord().MatchString(s) {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"

@@ -64,6 +64,7 @@ type Manager interface {
 	Remove(ctx context.Context, n gen.Node) error
 	// Status reports whether the node's own process runs, and its pid.
 	Status(ctx context.Context, n gen.Node) (Status, error)
-	// Discover returns the ids of the nodes this manager finds on the machine, sorted ascending.
+	// Discover returns the ids of the nodes this manager finds on the machine, sorted ascending,
+	// whether their definitions can be read or not: a cycle numbers new nodes above them.
 	Discover(ctx context.Context) ([]int, error)
 }

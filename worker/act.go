@@ -83,10 +83,13 @@ func (c *cycle) spec(n store.Node) gen.Node {
 		Port:           n.Port, MetricsPort: n.MetricsPort, Host: n.Host, Wallet: n.Wallet,
 		NoUPnP: c.Config.NoUPnP, Env: env,
 	}
+	if n.NoUPnP != nil { // an adopted node keeps what its own unit had
+		s.NoUPnP = *n.NoUPnP != 0
+	}
 	if strings.HasSuffix(n.Service, ".service") && n.Service != gen.UnitName(n.ID) {
 		s.Unit = n.Service // an adopted unit keeps its name on disk
 	}
-	if c.Platform.Mode == config.ModeSudo {
+	if c.Platform.Mode == gen.ModeSudo {
 		s.User = n.User
 	}
 	return s
@@ -368,7 +371,7 @@ func (c *cycle) newRow(id int, version, wallet string) store.Node {
 	name := fmt.Sprintf("%04d", id)
 	root := filepath.Join(c.Config.NodeStorage, "antnode"+name)
 	owner := nodeAccount
-	if c.Platform.Mode != config.ModeSudo {
+	if c.Platform.Mode != gen.ModeSudo {
 		if u, err := user.Current(); err == nil {
 			owner = u.Username
 		}

@@ -13,12 +13,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
-	"github.com/wnm-project/wnm/units/launchd"
-	"github.com/wnm-project/wnm/units/systemd"
 	"github.com/wnm-project/wnm/worker/store"
 )
 
@@ -73,13 +72,11 @@ type Refusal struct {
 }
 
 // scanNodes returns the node definitions the service manager holds: systemd units or launchd
-// plists. The setsid manager has none (its nodes are found by their directories).
+// plists, through [units.Adopter]. The setsid manager has none (its nodes are found by their
+// directories).
 func (c *cycle) scanNodes() ([]gen.Adopted, error) {
-	switch m := c.manager().(type) {
-	case *systemd.Manager:
-		return systemd.ScanUnits(m.UnitDir())
-	case *launchd.Manager:
-		return launchd.ScanPlists(m.PlistDir())
+	if a, ok := c.manager().(units.Adopter); ok {
+		return a.Definitions()
 	}
 	return nil, nil
 }
@@ -93,7 +90,17 @@ func (c *cycle) manager() units.Manager {
 	return c.Manager
 }
 
-var nodeDir = regexp.MustCompile(`^antnode(\d{1,6})$`)
+// definitionID returns the node id a definition's file name carries, or 0.
+func (c *cycle) definitionID(name string) int {
+	if a, ok := c.manager().(units.Adopter); ok {
+		if id, ok := a.DefinitionID(name); ok {
+			return id
+		}
+	}
+	return 0
+}
+
+var nodeDir = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode(\d{1,6})$`) })
 
 // heldIDs returns the ids of every node the machine holds outside the table, as the node manager
 // finds them (unit files and plists, whether wnm can parse them or not; setsid's node
@@ -111,7 +118,7 @@ func (c *cycle) heldIDs(ctx context.Context, found []gen.Adopted) []int {
 	}
 	if ents, err := os.ReadDir(c.Config.NodeStorage); err == nil {
 		for _, e := range ents {
-			if m := nodeDir.FindStringSubmatch(e.Name()); m != nil && e.IsDir() {
+			if m := nodeDir().FindStringSubmatch(e.Name()); m != nil && e.IsDir() {
 				id, _ := strconv.Atoi(m[1])
 				ids = append(ids, id)
 			}
@@ -136,8 +143,7 @@ func (c *cycle) scanAdoption(ctx context.Context) Adoption {
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			name := definitionName(line)
-			id, _ := systemd.UnitID(name)
-			ad.Refused = append(ad.Refused, Refusal{Service: name, Node: id, Reason: line})
+			ad.Refused = append(ad.Refused, Refusal{Service: name, Node: c.definitionID(name), Reason: line})
 		}
 	}
 	perID := map[int]int{}
@@ -158,13 +164,12 @@ func (c *cycle) scanAdoption(ctx context.Context) Adoption {
 			}
 			continue
 		}
-		_, isUnit := systemd.UnitID(a.Service)
-		switch {
-		case perID[a.ID] > 1:
+		if perID[a.ID] > 1 {
 			refuse(a, fmt.Sprintf("another definition also claims node %d", a.ID))
 			continue
-		case !isUnit && a.Service != gen.PlistName(a.ID):
-			refuse(a, "not named as wnm names nodes ("+gen.PlistName(a.ID)+")")
+		}
+		if err := c.manager().(units.Adopter).CheckName(a); err != nil {
+			refuse(a, err.Error())
 			continue
 		}
 		if id, ok := portOwner[a.Port]; ok {
@@ -293,11 +298,16 @@ func AdoptedRow(a gen.Adopted, now time.Time, manager, host string) store.Node {
 	for _, kv := range a.Env {
 		env = append(env, kv[0]+"="+kv[1])
 	}
+	noUPnP := 0
+	if a.NoUPnP {
+		noUPnP = 1
+	}
 	return store.Node{
 		ID: a.ID, MachineID: 1, ManagerType: manager, NodeName: fmt.Sprintf("%04d", a.ID),
 		Service: a.Service, User: owner, Binary: a.Binary, RootDir: a.RootDir, LogDir: a.LogDir,
 		Port: a.Port, MetricsPort: a.MetricsPort, RPCPort: 0, Network: network, Wallet: a.Wallet,
 		Status: store.StatusStopped, Timestamp: now.Unix(), Age: age, Host: host,
 		Method: manager, Layout: "1", Environment: strings.Join(env, " "), Rewards: "0",
+		NoUPnP: &noUPnP,
 	}
 }

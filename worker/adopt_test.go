@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units/run"
 	"github.com/wnm-project/wnm/units/systemd"
 	"github.com/wnm-project/wnm/worker/config"
@@ -62,7 +63,7 @@ func TestAdoptAnmUnits(t *testing.T) {
 		os.WriteFile(filepath.Join(unitDir, "antnode"+name+".service"), []byte(strings.NewReplacer("%[1]s", name, "%[2]s", services, "%[3]s", "013", "%[4]s", testAddr).Replace(anmUnit)), 0o644)
 	}
 
-	plat := config.Platform{OS: "linux", Mode: config.ModeSudo, Home: dir, CPUCount: 2}
+	plat := config.Platform{OS: "linux", Mode: gen.ModeSudo, Home: dir, CPUCount: 2}
 	cfg := config.Defaults(plat)
 	cfg.RewardsAddress, cfg.ProcessManager, cfg.DBPath = testAddr, "systemd+sudo", filepath.Join(dir, "colony.db")
 	st, err := store.Create(context.Background(), cfg.DBPath, MachineFromConfig(cfg, 2, time.Unix(1, 0)))

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/store"
@@ -26,7 +27,7 @@ func benchFleet(b *testing.B, n int) *fleet {
 	dir := b.TempDir()
 	f := &fleet{dir: dir, bin: fakeantnode.Build(b), now: time.Unix(1_900_000_000, 0), boot: time.Unix(1_899_990_000, 0)}
 	f.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.plat = config.Platform{OS: "linux", Mode: config.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
+	f.plat = config.Platform{OS: "linux", Mode: gen.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
 	c := config.Defaults(f.plat)
 	c.RewardsAddress, c.ProcessManager = testAddr, "setsid+user"
 	c.NodeStorage, c.AntnodePath, c.DBPath = filepath.Join(dir, "nodes"), filepath.Join(dir, "bin", "antnode"), filepath.Join(dir, "colony.db")

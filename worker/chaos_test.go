@@ -19,6 +19,7 @@ import (
 	"zombiezen.com/go/sqlite"
 	"zombiezen.com/go/sqlite/sqlitex"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/ports"
 	"github.com/wnm-project/wnm/worker/config"
@@ -165,7 +166,7 @@ func runChaos(t *testing.T, seed uint64, kills int) {
 		t.Fatal(err)
 	}
 	h := &chaos{t: t, r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), dir: dir, bin: fakeantnode.Build(t), self: self, version: 17}
-	plat := config.Platform{OS: "linux", Mode: config.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
+	plat := config.Platform{OS: "linux", Mode: gen.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
 	c := config.Defaults(plat)
 	c.RewardsAddress = testAddr
 	c.ProcessManager = "setsid+user"
@@ -390,7 +391,7 @@ func (h *chaos) check() {
 	for _, parent := range []string{c.NodeStorage, h.spec.Platform.Dirs().Logs} {
 		entries, _ := os.ReadDir(parent)
 		for _, e := range entries {
-			if !nodeDirName.MatchString(e.Name()) {
+			if !nodeDirName().MatchString(e.Name()) {
 				continue
 			}
 			id, _ := strconv.Atoi(strings.TrimPrefix(e.Name(), "antnode"))
@@ -406,7 +407,7 @@ func (h *chaos) check() {
 	for root := range byRoot {
 		entries, _ := os.ReadDir(root)
 		for _, e := range entries {
-			if leftover.MatchString(e.Name()) {
+			if leftover().MatchString(e.Name()) {
 				h.violation("temporary file %s left", filepath.Join(root, e.Name()))
 			}
 			if e.Name() == "node.pid" {

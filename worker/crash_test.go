@@ -202,7 +202,7 @@ func TestInstallBinaryTempName(t *testing.T) {
 	if fi, err := os.Stat(dst); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("installed binary: %v %v", fi, err)
 	}
-	if !leftover.MatchString(tempPrefix+"anything") || leftover.MatchString("antnode") {
+	if !leftover().MatchString(tempPrefix+"anything") || leftover().MatchString("antnode") {
 		t.Error("leftover pattern")
 	}
 }

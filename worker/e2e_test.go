@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/testenv/ports"
@@ -70,7 +71,7 @@ func newFleetAt(t *testing.T, dir string, change func(*config.Config)) *fleet {
 	f := &fleet{t: t, dir: dir, bin: fakeantnode.Build(t), now: time.Unix(1_900_000_000, 0), boot: time.Unix(1_899_990_000, 0)}
 	f.logBuf = &syncBuffer{}
 	f.log = slog.New(slog.NewTextHandler(io.MultiWriter(f.logBuf, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.plat = config.Platform{OS: "linux", Mode: config.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
+	f.plat = config.Platform{OS: "linux", Mode: gen.ModeUser, Home: filepath.Join(dir, "home"), CPUCount: 2}
 	c := config.Defaults(f.plat)
 	c.RewardsAddress = testAddr
 	c.ProcessManager = "setsid+user"
@@ -489,7 +490,7 @@ func TestHangingNodeDoesNotStallCycle(t *testing.T) {
 	defer syscall.Kill(pid, syscall.SIGCONT)
 	start := time.Now()
 	r := f.cycle(61*time.Second, nil)
-	if took := time.Since(start); took > 3*time.Second {
+	if took := time.Since(start); took > 20*time.Second { // without survey_timeout it waits for good
 		t.Errorf("cycle with a hanging node took %v", took)
 	}
 	if !hasTransition(r, 2, decide.Stopped) {

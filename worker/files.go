@@ -7,10 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 )
 
 // nodeDirName matches the only directory names wnm ever deletes.
-var nodeDirName = regexp.MustCompile(`^antnode[0-9]+$`)
+var nodeDirName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode[0-9]+$`) })
 
 // removeNodeDir deletes dir, a node's root or log directory, only if it is a real directory named
 // antnode<digits> directly inside one of parents (node_storage or the log dir). Anything else is
@@ -18,7 +19,7 @@ var nodeDirName = regexp.MustCompile(`^antnode[0-9]+$`)
 // A directory that does not exist is not an error.
 func removeNodeDir(dir string, parents ...string) error {
 	clean := filepath.Clean(dir)
-	if !filepath.IsAbs(clean) || !nodeDirName.MatchString(filepath.Base(clean)) {
+	if !filepath.IsAbs(clean) || !nodeDirName().MatchString(filepath.Base(clean)) {
 		return fmt.Errorf("refusing to delete %q: not an antnode<digits> directory", dir)
 	}
 	inside := false
@@ -53,7 +54,9 @@ const tempPrefix = ".antnode.wnm-tmp-"
 // leftover matches temporary files of interrupted steps in a node's root dir: wnm's own, and the
 // names renameio gives its temporary files (".antnode<digits>", ".node.pid<digits>"), which
 // earlier wnm versions and the setsid launcher use.
-var leftover = regexp.MustCompile(`^(\.antnode\.wnm-tmp-.*|\.antnode[0-9]+|\.node\.pid[0-9]+)$`)
+var leftover = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\.antnode\.wnm-tmp-.*|\.antnode[0-9]+|\.node\.pid[0-9]+)$`)
+})
 
 // installBinary copies src over dst atomically (temp file in dst's directory, fsync, rename), mode
 // 0755, so a node never sees a half-written binary.
@@ -114,7 +117,7 @@ func sweepLeftovers(root string) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !leftover.MatchString(e.Name()) {
+		if !e.Type().IsRegular() || !leftover().MatchString(e.Name()) {
 			continue
 		}
 		p := filepath.Join(root, e.Name())

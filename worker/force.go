@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wnm-project/wnm/worker/decide"
@@ -177,12 +178,12 @@ type forcer struct {
 }
 
 // nodeNameRE is how wnm-python maps a service name to a node id.
-var nodeNameRE = regexp.MustCompile(`^antnode(\d+)`)
+var nodeNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode(\d+)`) })
 
 // nodeIDOf maps a node name to its id: antnode0003, antnode3, antnode0003.service or a bare 3.
 func nodeIDOf(name string) (int, bool) {
 	digits := name
-	if m := nodeNameRE.FindStringSubmatch(name); m != nil {
+	if m := nodeNameRE().FindStringSubmatch(name); m != nil {
 		digits = m[1]
 	}
 	id, err := strconv.Atoi(digits)

@@ -68,7 +68,7 @@ func TestNewIDsStayClear(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			plat := config.Platform{OS: "linux", Mode: config.ModeSudo, Home: dir, CPUCount: 2}
+			plat := config.Platform{OS: "linux", Mode: gen.ModeSudo, Home: dir, CPUCount: 2}
 			cfg := config.Defaults(plat)
 			cfg.RewardsAddress, cfg.NodeStorage, cfg.DBPath = testAddr, storage, filepath.Join(dir, "colony.db")
 			cfg.NodeCap, cfg.MaxStarts, cfg.MaxOperations = 10, 2, 2
@@ -162,9 +162,85 @@ func TestNewIDsStayClear(t *testing.T) {
 			if !slices.Equal(dryAdds, adds) {
 				t.Errorf("run --dry_run adds %v, plan adds %v", dryAdds, adds)
 			}
+			// A forced add (wnm node add) chooses the same id.
+			forced, err := Force(context.Background(), Options{Store: st, Config: dry, Platform: plat, Manager: m,
+				Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
+				Survey:    func(context.Context, survey.Options) survey.Observation { return obs },
+				HeldPorts: func(context.Context) (map[int]bool, error) { return held, nil }}, ForceRequest{Action: "add"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := forced.Get("node"), fmt.Sprintf("antnode%04d", tt.want); got != want {
+				t.Errorf("forced add: %v, want node %s", forced, want)
+			}
 			if rows, _ := st.Nodes(context.Background()); len(rows) != 3 {
-				t.Errorf("the dry run left %d rows, want 3", len(rows))
+				t.Errorf("the dry runs left %d rows, want 3", len(rows))
 			}
 		})
+	}
+}
+
+// TestAntctlUnitsAreAdopted: the units antctl writes (antnode1.service, no zero padding, with
+// --rpc and --stop-on-upgrade) are adopted under their own names like anm's; their RPC port keeps
+// the id that would use it clear.
+func TestAntctlUnitsAreAdopted(t *testing.T) {
+	dir := t.TempDir()
+	unitDir, storage := filepath.Join(dir, "units"), filepath.Join(dir, "storage")
+	for _, d := range []string{unitDir, filepath.Join(storage, "antnode1")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unit := "[Unit]\nDescription=antnode1\n[Service]\nExecStart=" + storage + "/antnode1/antnode --rpc 127.0.0.1:30007 --root-dir " + storage +
+		"/antnode1 --log-output-dest /var/log/antnode/antnode1 --bootstrap-cache-dir /var/antctl/bootstrap_cache --port 12001 " +
+		"--metrics-server-port 13001 --rewards-address " + testAddr + " --stop-on-upgrade evm-arbitrum-one\nRestart=on-success\nUser=ant\n"
+	if err := os.WriteFile(filepath.Join(unitDir, "antnode1.service"), []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plat := config.Platform{OS: "linux", Mode: gen.ModeSudo, Home: dir, CPUCount: 2}
+	cfg := config.Defaults(plat)
+	cfg.RewardsAddress, cfg.NodeStorage, cfg.DBPath, cfg.ProcessManager = testAddr, storage, filepath.Join(dir, "colony.db"), "systemd+sudo"
+	m, err := systemd.New(systemd.Options{Mode: "sudo", UnitDir: unitDir, Transport: systemd.TransportSystemctl,
+		Runner: run.Func(func(ctx context.Context, argv []string) ([]byte, error) {
+			t.Errorf("adoption ran %q", argv)
+			return nil, nil
+		})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Create(context.Background(), cfg.DBPath, MachineFromConfig(cfg, 2, time.Unix(1, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Unix(1_900_000_000, 0)
+	c := &cycle{Options: Options{Store: st, Config: cfg, Platform: plat, Manager: m, Now: func() time.Time { return now },
+		Logger: slog.New(slog.DiscardHandler)}, start: now}
+	if err := c.load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ad := c.scanAdoption(context.Background())
+	if len(ad.Adopt) != 1 || ad.Adopt[0].ID != 1 || ad.Adopt[0].Service != "antnode1.service" || ad.Adopt[0].Port != 12001 {
+		t.Fatalf("adopted %+v, refused %v; want node 1 as antnode1.service on port 12001", ad.Adopt, ad.Refused)
+	}
+	if !slices.Equal(ad.Reserved, []int{7}) {
+		t.Errorf("reserved %v, want [7] (its --rpc port 30007)", ad.Reserved)
+	}
+}
+
+// TestAdoptedNodeKeepsItsNoUPnP: a node adopted from a unit keeps whether that unit passed
+// --no-upnp when wnm writes its unit again; wnm's own nodes follow the machine's no_upnp.
+func TestAdoptedNodeKeepsItsNoUPnP(t *testing.T) {
+	for _, machine := range []bool{false, true} {
+		c := &cycle{Options: Options{Config: config.Config{NoUPnP: machine}}}
+		for _, unit := range []bool{false, true} {
+			row := AdoptedRow(gen.Adopted{ID: 7, Service: "antnode007.service", RootDir: "/r/antnode007", NoUPnP: unit}, time.Unix(1, 0), "systemd+sudo", "")
+			if got := c.spec(row).NoUPnP; got != unit {
+				t.Errorf("no_upnp %v, unit with --no-upnp %v: spec has %v", machine, unit, got)
+			}
+		}
+		if got := c.spec(store.Node{ID: 8}).NoUPnP; got != machine {
+			t.Errorf("no_upnp %v: wnm's own node has %v", machine, got)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/store"
 )
@@ -11,7 +12,7 @@ import (
 // TestRowNulls: columns an adopted wnm-python row left NULL or empty read as the defaults and are
 // not rewritten with them; a nullable integer keeps NULL for "never set".
 func TestRowNulls(t *testing.T) {
-	p := config.Platform{OS: "linux", Mode: config.ModeUser, Home: "/home/u", CPUCount: 2}
+	p := config.Platform{OS: "linux", Mode: gen.ModeUser, Home: "/home/u", CPUCount: 2}
 	def := config.Defaults(p)
 	m := store.Machine{NodeCap: 5, HighestNodeIDUsed: nil, AntnodePath: "~/bin/antnode"}
 	c := ConfigFromMachine(m, def, p.Home)

@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
-	"github.com/wnm-project/wnm/worker/config"
 )
 
 // nodeAccount is the account nodes run as in the sudo modes when it exists: anm, antctl and
@@ -18,7 +18,7 @@ const nodeAccount = "ant"
 // data and logs and replace its own binary when it self-upgrades. Without an ant account (setsid
 // then runs nodes as root) or outside the sudo modes there is nothing to do.
 func (c *cycle) own(dirs ...string) error {
-	a, err := units.NodeAccount(c.Platform.Mode == config.ModeSudo, nodeAccount)
+	a, err := units.NodeAccount(c.Platform.Mode == gen.ModeSudo, nodeAccount)
 	if err != nil || a == nil {
 		return nil
 	}

@@ -57,11 +57,15 @@ func (o *Options) defaults() error {
 	if o.Survey == nil {
 		o.Survey = survey.Survey
 	}
+	spec, specErr := units.ParseSpec(o.Config.ProcessManager) // the zero Spec when wnm drives none
 	if o.Firewall == nil {
-		o.Firewall = firewall.Select(o.Config.ProcessManager, o.Logger)
+		o.Firewall = firewall.Select(spec, o.Logger)
 	}
 	if o.Manager == nil {
-		m, err := NewManager(o.Config, o.Platform, o.Logger)
+		if specErr != nil {
+			return units.NotAvailableError{Manager: o.Config.ProcessManager}
+		}
+		m, err := openManager(spec, o.Config, o.Logger)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,8 @@ import (
 
 	"github.com/alecthomas/kong"
 
-	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/lock"
 )
@@ -99,7 +100,7 @@ type env struct {
 func exitCode(err error) int {
 	var ny notYet
 	var ue usageErr
-	var na worker.NotAvailableError
+	var na units.NotAvailableError
 	var sg signalled
 	switch {
 	case err == nil:
@@ -127,7 +128,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 // newParser builds the command tree over c, writing to e's streams.
 func newParser(e *env, c *cli) (*kong.Kong, error) {
-	c.settings = newSettingFlags(settingHelp(e.platform(config.ModeUser)))
+	c.settings = newSettingFlags(settingHelp(e.platform(gen.ModeUser)))
 	return kong.New(c,
 		c.settings.option(),
 		kong.Embed(&c.compatFlags),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/worker/config"
 )
 
@@ -35,7 +36,7 @@ func TestSettingFlags(t *testing.T) {
 	for _, f := range k.Model.Flags {
 		flags[f.Name] = f
 	}
-	help := settingHelp(config.Platform{OS: "linux", Mode: config.ModeUser, Home: "/home/u", CPUCount: 2})
+	help := settingHelp(config.Platform{OS: "linux", Mode: gen.ModeUser, Home: "/home/u", CPUCount: 2})
 	for _, s := range config.Settings {
 		f, ok := flags[s.Name]
 		if !ok {

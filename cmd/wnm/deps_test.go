@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/wnm-project/wnm/units"
 )
 
 // TestDependencyRules keeps the package boundaries of the design: worker/decide imports only the
@@ -47,6 +49,22 @@ func TestDependencyRules(t *testing.T) {
 			if imp == mod+"/cmd/wnm" {
 				t.Errorf("%s imports cmd/wnm", pkg)
 			}
+		}
+	}
+}
+
+// TestEveryBackendLinked: wnm links a backend for every process manager it accepts, so that
+// units.Open never reports one of them as not available, and each manager names itself as its
+// spec does.
+func TestEveryBackendLinked(t *testing.T) {
+	for _, spec := range units.Specs {
+		m, err := units.Open(spec, units.Options{NodeStorage: t.TempDir()})
+		if err != nil {
+			t.Errorf("units.Open(%s) = %v", spec, err)
+			continue
+		}
+		if m.Name() != spec.String() {
+			t.Errorf("units.Open(%s) opened %s", spec, m.Name())
 		}
 	}
 }

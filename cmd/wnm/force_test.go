@@ -25,7 +25,7 @@ func TestForcedActionWaitsForCycle(t *testing.T) {
 		t.Skip("builds wnm and runs real processes")
 	}
 	bin := buildWnm(t)
-	env, home := slowMachine(t, bin)
+	env, home := slowMachine(t, bin, 3*time.Second)
 	// The process manager is explicit, so that no database elsewhere on the host decides the mode.
 	env = append(env, "WNM_PROCESS_MANAGER=setsid+user")
 	cycle := make(chan run)

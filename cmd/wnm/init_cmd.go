@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/anm"
 	"github.com/wnm-project/wnm/worker/config"
+	"github.com/wnm-project/wnm/worker/survey"
 )
 
 type initCmd struct{}
@@ -47,11 +52,14 @@ func (initCmd) Run(s *session) error {
 	if err := st.resolved.Validate(); err != nil {
 		return err
 	}
-	boot, err := worker.BootTime(ctx)
+	if err := s.checkAnm(cfg); err != nil {
+		return err
+	}
+	boot, err := survey.BootTime(ctx)
 	if err != nil {
 		s.logger().Warn("cannot read the boot time; the first cycle will resurvey", "err", err)
 	}
-	m := worker.MachineFromConfig(cfg, worker.CPUCount(), boot)
+	m := worker.MachineFromConfig(cfg, survey.CPUCount(), boot)
 	db, err := worker.CreateStore(ctx, cfg.DBPath, m)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
@@ -60,5 +68,27 @@ func (initCmd) Run(s *session) error {
 	s.logger().Info("machine initialized", "db", cfg.DBPath, "process_manager", cfg.ProcessManager,
 		"node_storage", cfg.NodeStorage, "node_cap", cfg.NodeCap, "boot_time", boot.Unix())
 	fmt.Fprintf(s.env.stdout, "Initialized wnm in %s (%s, nodes in %s, node_cap %d)\n", cfg.DBPath, cfg.ProcessManager, cfg.NodeStorage, cfg.NodeCap)
+	return nil
+}
+
+// checkAnm keeps a plain init from running beside an active anm (its cron job in place): in sudo
+// mode wnm would adopt anm's system units while anm goes on acting on them, so init refuses and
+// names the takeover; in user mode wnm's nodes are apart from anm's, and a warning says what that
+// means.
+func (s *session) checkAnm(cfg config.Config) error {
+	if s.env.goos != "linux" {
+		return nil
+	}
+	cron := anm.Path(s.anmRoot(), anm.FileCron)
+	if _, err := os.Stat(cron); err != nil {
+		return nil
+	}
+	if m, _ := units.DetectMode(cfg.ProcessManager); m == gen.ModeSudo {
+		return fmt.Errorf("anm is active on this machine (%s runs it every minute): wnm would manage anm's node units "+
+			"while anm goes on acting on them. Take anm over instead: sudo wnm init --migrate_anm (it carries anm's "+
+			"settings over and moves its cron job aside; --dry_run shows it first). Nothing was changed", config.Printable(cron))
+	}
+	s.logger().Warn("anm is active on this machine; its system nodes stay anm's. wnm's user-mode nodes skip the ports "+
+		"that anm's running nodes hold, but cannot see a stopped one's. To hand anm's nodes to wnm: sudo wnm init --migrate_anm", "cron", cron)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units/install"
 	"github.com/wnm-project/wnm/worker/config"
+	"github.com/wnm-project/wnm/worker/survey"
 )
 
 // scheduleFlags are the flags install and uninstall share.
@@ -101,7 +102,7 @@ func (f scheduleFlags) options(s *session, installing bool) (install.Options, er
 			return install.Options{}, err
 		}
 		mode = gen.ModeUser
-		if m == config.ModeSudo || s.env.euid == 0 {
+		if m == gen.ModeSudo || s.env.euid == 0 {
 			mode = gen.ModeSudo
 		}
 	}
@@ -114,9 +115,9 @@ func (f scheduleFlags) options(s *session, installing bool) (install.Options, er
 	if err != nil {
 		return install.Options{}, err
 	}
-	cmode := config.ModeUser
+	cmode := gen.ModeUser
 	if t.Mode == gen.ModeSudo {
-		cmode = config.ModeSudo
+		cmode = gen.ModeSudo
 		if u, err := user.Lookup("root"); err == nil && filepath.IsAbs(u.HomeDir) {
 			host.Home = u.HomeDir // the system job runs as root, whoever installs it
 		}
@@ -128,11 +129,23 @@ func (f scheduleFlags) options(s *session, installing bool) (install.Options, er
 	if t.Scheduler == install.Launchd {
 		goos = "darwin" // rendering a Mac's job elsewhere (--root) still wants the Mac's log path
 	}
-	logs := config.Platform{OS: goos, Mode: cmode, Home: host.Home}.Dirs().Logs
+	plat := config.Platform{OS: goos, Mode: cmode, Home: host.Home, CPUCount: survey.CPUCount()}
+	// The database the scheduled cycle will open: the mode's default, or the dbpath this account's
+	// settings name. The service waits for it (ConditionPathExists=), as the package's does.
+	// Uninstall needs no database, and must work whatever the settings say.
+	var db string
+	if installing {
+		r, err := config.Resolve(s.sources(plat), config.Defaults(plat), false, host.Home)
+		if err != nil {
+			return install.Options{}, err
+		}
+		db = r.DBPath
+	}
 	o := install.Options{
 		Scheduler: sched,
 		Mode:      t.Mode,
-		LogFile:   filepath.Join(logs, "wnm.log"),
+		LogFile:   filepath.Join(plat.Dirs().Logs, "wnm.log"),
+		Database:  db,
 		Root:      f.Root,
 		Print:     f.Print,
 		Exec:      f.RunCommands,

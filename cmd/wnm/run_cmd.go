@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/wnm-project/wnm/worker"
@@ -12,7 +14,10 @@ import (
 	"github.com/wnm-project/wnm/worker/lock"
 )
 
-type runCmd struct{}
+type runCmd struct {
+	// CPUProfile is for developers: where the cycle's time goes (go tool pprof FILE).
+	CPUProfile string `name:"cpuprofile" placeholder:"FILE" type:"path" hidden:"" help:"Write a CPU profile of the cycle (pprof format) to FILE"`
+}
 
 func (runCmd) Help() string {
 	return "Takes the cycle lock (wnm_active next to the database; exit 75 if another cycle holds it), " +
@@ -81,7 +86,14 @@ func (s *session) loadForCycle(ctx context.Context) (*state, []config.Change, er
 }
 
 // Run does one cycle.
-func (runCmd) Run(s *session) error {
+func (r runCmd) Run(s *session) (err error) {
+	if r.CPUProfile != "" {
+		stop, err := startCPUProfile(r.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, stop()) }()
+	}
 	ctx, stop := onSignal()
 	defer stop()
 	st, changes, err := s.loadForCycle(ctx)
@@ -104,4 +116,23 @@ func (runCmd) Run(s *session) error {
 		Show:     s.show(),
 	})
 	return err
+}
+
+// startCPUProfile starts writing a CPU profile to path and returns what ends it.
+func startCPUProfile(path string) (func() error, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--cpuprofile %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }

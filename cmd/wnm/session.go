@@ -8,10 +8,14 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/anm"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/lock"
 	"github.com/wnm-project/wnm/worker/store"
+	"github.com/wnm-project/wnm/worker/survey"
 )
 
 // session is one invocation of wnm: the parsed command line and what was resolved from it.
@@ -24,8 +28,8 @@ type session struct {
 }
 
 // platform returns the platform with mode m.
-func (e *env) platform(m config.Mode) config.Platform {
-	return config.Platform{OS: e.goos, Mode: m, Home: e.home, CPUCount: worker.CPUCount()}
+func (e *env) platform(m gen.Mode) config.Platform {
+	return config.Platform{OS: e.goos, Mode: m, Home: e.home, CPUCount: survey.CPUCount()}
 }
 
 // sources gathers the non-database layers.
@@ -41,14 +45,14 @@ func (s *session) sources(p config.Platform) config.Sources {
 
 // mode detects wnm-python's sudo or user mode (docs/compatibility.md, "Modes and directories"): an explicit
 // process_manager wins, then the process manager stored in an existing database, then root → sudo.
-func (s *session) mode(ctx context.Context) (config.Mode, error) {
-	probe := s.env.platform(config.ModeUser)
+func (s *session) mode(ctx context.Context) (gen.Mode, error) {
+	probe := s.env.platform(gen.ModeUser)
 	r, err := config.Resolve(s.sources(probe), config.Defaults(probe), false, s.env.home)
 	if err != nil {
 		return "", err
 	}
 	if o, ok := r.Origins["process_manager"]; ok && o.Layer.Supplied() {
-		if m, ok := config.ManagerMode(r.ProcessManager); ok {
+		if m, ok := units.DetectMode(r.ProcessManager); ok {
 			return m, nil
 		}
 	}
@@ -67,14 +71,14 @@ func (s *session) mode(ctx context.Context) (config.Mode, error) {
 			// database (as root, /var/antctl) and invite creating a second one there.
 			return "", fmt.Errorf("cannot read the database %s to tell the mode: %w; repair or move it, or name the mode with --process_manager", path, err)
 		}
-		if m, ok := config.ManagerMode(pm); ok {
+		if m, ok := units.DetectMode(pm); ok {
 			return m, nil
 		}
 	}
 	if s.env.euid == 0 && s.env.goos == "linux" {
-		return config.ModeSudo, nil
+		return gen.ModeSudo, nil
 	}
-	return config.ModeUser, nil
+	return gen.ModeUser, nil
 }
 
 // state is what most commands start from: the resolved settings and, when the machine exists, the
@@ -85,6 +89,8 @@ type state struct {
 	st       *store.Store // nil when there is no database, or it was read read-only
 	dbExists bool
 	stored   *config.Config
+	// anm is anm's machine file when anm is installed here (Linux), else "".
+	anm string
 }
 
 func (st *state) close() {
@@ -129,6 +135,11 @@ func (s *session) load(ctx context.Context, acc access) (*state, error) {
 		s.logger().Warn(w)
 	}
 	out := &state{plat: p, resolved: r}
+	if f := anm.Path(s.anmRoot(), anm.FileSystem); s.env.goos == "linux" {
+		if _, err := os.Stat(f); err == nil {
+			out.anm = f
+		}
+	}
 	open := store.Open
 	if acc == readOnly || (acc == readOnlyIfDryRun && r.DryRun) {
 		open = func(ctx context.Context, path string, _ ...store.Option) (*store.Store, error) {
@@ -173,6 +184,10 @@ func (s *session) load(ctx context.Context, acc access) (*state, error) {
 func (st *state) needMachine() error {
 	if st.stored != nil {
 		return nil
+	}
+	if !st.dbExists && st.anm != "" {
+		return fmt.Errorf("no database found at %s; anm is installed on this machine (%s): see its takeover first with "+
+			"sudo wnm init --migrate_anm --dry_run, then run it without --dry_run", config.Printable(st.resolved.DBPath), config.Printable(st.anm))
 	}
 	if !st.dbExists {
 		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", config.Printable(st.resolved.DBPath))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/config"
 )
@@ -18,7 +19,7 @@ func TestMode(t *testing.T) {
 	home := t.TempDir()
 	// A database in the user location that records a sudo manager.
 	probe := filepath.Join(home, "probe.db")
-	c := config.Defaults(config.Platform{OS: "linux", Mode: config.ModeUser, Home: home, CPUCount: 1})
+	c := config.Defaults(config.Platform{OS: "linux", Mode: gen.ModeUser, Home: home, CPUCount: 1})
 	c.RewardsAddress, c.ProcessManager = "faucet", "setsid+sudo"
 	st, err := worker.CreateStore(context.Background(), probe, worker.MachineFromConfig(c, 1, time.Unix(1, 0)))
 	if err != nil {
@@ -31,15 +32,15 @@ func TestMode(t *testing.T) {
 		args    []string
 		environ []string
 		euid    int
-		want    config.Mode
+		want    gen.Mode
 	}{
-		{"user by default", nil, nil, 1000, config.ModeUser},
-		{"root means sudo", nil, nil, 0, config.ModeSudo},
-		{"flag wins over root", []string{"--process_manager", "setsid+user"}, nil, 0, config.ModeUser},
-		{"env", nil, []string{"PROCESS_MANAGER=systemd+sudo"}, 1000, config.ModeSudo},
-		{"WNM_ env", nil, []string{"WNM_PROCESS_MANAGER=launchd+user"}, 0, config.ModeUser},
-		{"database records sudo", []string{"--dbpath", probe}, nil, 1000, config.ModeSudo},
-		{"flag wins over database", []string{"--dbpath", probe, "--process_manager", "setsid+user"}, nil, 1000, config.ModeUser},
+		{"user by default", nil, nil, 1000, gen.ModeUser},
+		{"root means sudo", nil, nil, 0, gen.ModeSudo},
+		{"flag wins over root", []string{"--process_manager", "setsid+user"}, nil, 0, gen.ModeUser},
+		{"env", nil, []string{"PROCESS_MANAGER=systemd+sudo"}, 1000, gen.ModeSudo},
+		{"WNM_ env", nil, []string{"WNM_PROCESS_MANAGER=launchd+user"}, 0, gen.ModeUser},
+		{"database records sudo", []string{"--dbpath", probe}, nil, 1000, gen.ModeSudo},
+		{"flag wins over database", []string{"--dbpath", probe, "--process_manager", "setsid+user"}, nil, 1000, gen.ModeUser},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

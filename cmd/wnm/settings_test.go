@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/store"
@@ -59,7 +60,7 @@ func sampleValue(t *testing.T, s config.Setting, def config.Config) string {
 func TestSettingsRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	home := t.TempDir()
-	p := config.Platform{OS: "linux", Mode: config.ModeUser, Home: home, CPUCount: 2}
+	p := config.Platform{OS: "linux", Mode: gen.ModeUser, Home: home, CPUCount: 2}
 	def := config.Defaults(p)
 
 	var args []string

@@ -555,9 +555,11 @@ func TestStopSignals(t *testing.T) {
 			p := start(t, bin, nil, nodeArgs(root)...)
 			get(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", p.metricsPort(t)), 10*time.Second)
 			p.signal(t, sig)
-			code, took := p.exit(t, 5*time.Second)
-			if code != 0 || took >= time.Second {
-				t.Errorf("after %v: exit code %d in %v, want 0 in under 1s", sig, code, took)
+			// A stop that waited on its connections would take the 10 s shutdown grace; a
+			// loaded machine may take a few seconds to schedule a quick one.
+			code, took := p.exit(t, 20*time.Second)
+			if code != 0 || took >= 5*time.Second {
+				t.Errorf("after %v: exit code %d in %v, want 0 in under 5s", sig, code, took)
 			}
 			if _, err := os.Stat(filepath.Join(root, "antnode.pid")); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("antnode.pid still there after %v (stat error %v)", sig, err)
@@ -675,8 +677,8 @@ func TestKnobs(t *testing.T) {
 		// A client waiting on a hanging connection does not keep the node from stopping.
 		go fetch(&http.Client{Timeout: 10 * time.Second}, url)
 		p.signal(t, syscall.SIGTERM)
-		if code, took := p.exit(t, 5*time.Second); code != 0 || took >= time.Second {
-			t.Errorf("SIGTERM while hanging: exit %d in %v, want 0 in under 1s", code, took)
+		if code, took := p.exit(t, 20*time.Second); code != 0 || took >= 5*time.Second {
+			t.Errorf("SIGTERM while hanging: exit %d in %v, want 0 in under 5s (the waiting client holds on for 10s)", code, took)
 		}
 	})
 

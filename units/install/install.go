@@ -91,6 +91,10 @@ type Options struct {
 	// LogFile is where the launchd job and the cron line append wnm's output. Absolute.
 	// Uninstall needs none.
 	LogFile string
+	// Database is the database the scheduled cycle opens. When set (absolute), the systemd
+	// service is skipped (ConditionPathExists=) until it exists, as the package's is, so that
+	// installing before `wnm init` gives clean skips instead of a failed unit every minute.
+	Database string
 	// Root is the prefix every path is written under; "" or "/" is the live system.
 	Root string
 	// Print shows every file and command of a fresh install (or uninstall) on Out and changes
@@ -238,7 +242,7 @@ func newInstaller(o Options, installing bool) (*installer, error) {
 	}
 	in := &installer{
 		o: o, t: t, rooted: rooted, run: o.Runner, out: o.Out, log: o.Logger,
-		s: gen.Schedule{Binary: o.Binary, Mode: t.Mode, Home: o.Host.Home, LogFile: o.LogFile},
+		s: gen.Schedule{Binary: o.Binary, Mode: t.Mode, Home: o.Host.Home, LogFile: o.LogFile, Database: o.Database},
 	}
 	if in.run == nil {
 		in.run = run.Exec()

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units/run"
-	"strconv"
 )
 
 func TestChoose(t *testing.T) {

@@ -121,6 +121,10 @@ func (in *installer) installSystemd(ctx context.Context) error {
 	}
 	in.say("%s: the %s runs %q every minute; see `%s` and `%s`", verb, in.t, strings.Join(in.s.Args(), " "),
 		quoteArgv(in.systemctlArgv("list-timers", gen.ScheduleTimerName)), in.journalctl())
+	if in.s.Database != "" && !in.exists(in.s.Database) {
+		in.say("until %s exists (wnm init creates it), each tick is skipped: `%s` shows the condition", in.s.Database,
+			quoteArgv(in.systemctlArgv("status", gen.ScheduleServiceName)))
+	}
 	return nil
 }
 

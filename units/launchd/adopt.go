@@ -1,6 +1,7 @@
 package launchd
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -69,3 +70,21 @@ func ScanPlists(dir string) ([]gen.Adopted, error) {
 		func(name string) bool { _, ok := plistID(name); return ok },
 		func(name string, data []byte) (gen.Adopted, error) { return ParsePlist(name, data) })
 }
+
+var _ units.Adopter = (*Manager)(nil)
+
+// Definitions parses the node plists in the manager's plist dir (see [ScanPlists]).
+func (m *Manager) Definitions() ([]gen.Adopted, error) { return ScanPlists(m.plistDir) }
+
+// CheckName accepts a plist only under the name wnm gives node a.ID, since the job's label is
+// derived from it.
+func (m *Manager) CheckName(a gen.Adopted) error {
+	if want := gen.PlistName(a.ID); a.Service != want {
+		return errors.New("not named as wnm names nodes (" + want + ")")
+	}
+	return nil
+}
+
+// DefinitionID returns the node id of a node plist's file name (com.autonomi.antnode-7.plist is
+// node 7).
+func (m *Manager) DefinitionID(name string) (int, bool) { return plistID(name) }

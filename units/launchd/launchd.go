@@ -43,9 +43,9 @@ const exitNotFound = 113
 
 // Options configure a [Manager].
 type Options struct {
-	// Mode is "sudo" (daemons in the system domain, nodes run as gen.Node.User) or "user"
-	// (agents in the current user's gui domain).
-	Mode string
+	// Mode is gen.ModeSudo (daemons in the system domain, nodes run as gen.Node.User) or
+	// gen.ModeUser (agents in the current user's gui domain).
+	Mode gen.Mode
 	// PlistDir is where plists go; empty means [DaemonDir] in sudo mode and ~/[AgentDir] in user
 	// mode.
 	PlistDir string
@@ -69,10 +69,16 @@ type Manager struct {
 
 var _ units.Manager = (*Manager)(nil)
 
+func init() {
+	units.Register(units.Launchd, func(spec units.Spec, o units.Options) (units.Manager, error) {
+		return New(Options{Mode: spec.Mode, Logger: o.Logger})
+	})
+}
+
 // New returns a launchd manager. It fails on an unknown mode, a relative plist dir or a negative
 // uid. It runs nothing.
 func New(o Options) (*Manager, error) {
-	m := &Manager{mode: gen.Mode(o.Mode), plistDir: o.PlistDir, runner: o.Runner, log: o.Logger}
+	m := &Manager{mode: o.Mode, plistDir: o.PlistDir, runner: o.Runner, log: o.Logger}
 	switch m.mode {
 	case gen.ModeSudo:
 		m.domain = "system"
@@ -112,7 +118,7 @@ func New(o Options) (*Manager, error) {
 }
 
 // Name returns "launchd+sudo" or "launchd+user".
-func (m *Manager) Name() string { return "launchd+" + string(m.mode) }
+func (m *Manager) Name() string { return units.Spec{Kind: units.Launchd, Mode: m.mode}.String() }
 
 // Domain returns the launchd domain the manager's jobs live in: "system" or "gui/<uid>".
 func (m *Manager) Domain() string { return m.domain }

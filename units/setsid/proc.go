@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shirou/gopsutil/v4/process"
@@ -72,8 +73,15 @@ type procInfo struct {
 	err     error // set when the process lives but could not be read
 }
 
+// cacheBootTime makes gopsutil read the boot time once per wnm process instead of once per start
+// time it computes (each read parses /proc/stat): a scan of the process table computes one per
+// process. Every path into gopsutil's process package calls it first, so the setting is never
+// written while a start time is being computed.
+var cacheBootTime = sync.OnceFunc(func() { process.EnableBootTimeCache(true) })
+
 // probe reads a process's state, start time and command line.
 func probe(ctx context.Context, pid int) procInfo {
+	cacheBootTime()
 	p, err := process.NewProcessWithContext(ctx, int32(pid))
 	if errors.Is(err, process.ErrorProcessNotRunning) {
 		return procInfo{}
@@ -108,6 +116,7 @@ func probe(ctx context.Context, pid int) procInfo {
 
 // createTime returns a process's start time in ms since the epoch.
 func createTime(ctx context.Context, pid int) (int64, error) {
+	cacheBootTime()
 	p, err := process.NewProcessWithContext(ctx, int32(pid))
 	if err != nil {
 		return 0, err
@@ -217,6 +226,7 @@ type nodeProc struct {
 // passes a --root-dir that want accepts. It is how a node is found when its pid file is missing or
 // stale: the pid file is a shortcut, never the only record.
 func (m *Manager) scan(ctx context.Context, want func(root string) bool) ([]nodeProc, error) {
+	cacheBootTime()
 	pids, err := process.PidsWithContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
@@ -233,10 +243,10 @@ func (m *Manager) scan(ctx context.Context, want func(root string) bool) ([]node
 		if pid == self {
 			continue
 		}
-		p, err := process.NewProcessWithContext(ctx, pid)
-		if err != nil {
-			continue
-		}
+		// Not NewProcessWithContext: it checks that the pid exists and reads its start time, two
+		// more reads of /proc for every process on the machine. Most are not nodes; the command
+		// line, read first, tells, and fails for a process that is gone.
+		p := &process.Process{Pid: pid}
 		argv, err := p.CmdlineSliceWithContext(ctx)
 		if err != nil || len(argv) == 0 {
 			continue // gone meanwhile, or a kernel thread

@@ -47,8 +47,8 @@ const (
 
 // Options configure a [Manager].
 type Options struct {
-	// Mode is "user" (nodes run as the current user) or "sudo" (wnm runs as root).
-	Mode string
+	// Mode is gen.ModeUser (nodes run as the current user) or gen.ModeSudo (wnm runs as root).
+	Mode gen.Mode
 	// NodeStorage is the directory holding the antnode<id> node directories; Discover scans it.
 	NodeStorage string
 	// User is the account nodes run as in sudo mode ("ant" when that account exists). Empty means
@@ -69,7 +69,7 @@ type Options struct {
 // Manager starts antnode processes with setsid and tracks them through pid files. It implements
 // [units.Manager]. Its methods are safe for concurrent use on different nodes.
 type Manager struct {
-	mode        string
+	mode        gen.Mode
 	storage     string
 	cred        *credential // nil: run nodes as the current user
 	home        string      // HOME of the account nodes run as
@@ -93,10 +93,22 @@ type credential struct {
 	groups   []uint32
 }
 
+func init() {
+	units.Register(units.Setsid, func(spec units.Spec, o units.Options) (units.Manager, error) {
+		so := Options{Mode: spec.Mode, NodeStorage: o.NodeStorage, Logger: o.Logger} // real time: it paces process watches
+		if spec.Sudo() && o.NodeAccount != "" {
+			if _, err := user.Lookup(o.NodeAccount); err == nil {
+				so.User = o.NodeAccount
+			}
+		}
+		return New(so)
+	})
+}
+
 // New returns a setsid manager. It fails on an unknown mode, a relative node storage path, a User
 // that does not exist, or a User other than the current one in user mode.
 func New(o Options) (*Manager, error) {
-	if o.Mode != "user" && o.Mode != "sudo" {
+	if o.Mode != gen.ModeUser && o.Mode != gen.ModeSudo {
 		return nil, fmt.Errorf("setsid mode %q: want user or sudo", o.Mode)
 	}
 	if !filepath.IsAbs(o.NodeStorage) {
@@ -139,7 +151,7 @@ func New(o Options) (*Manager, error) {
 		if err != nil {
 			return nil, err
 		}
-		if cred != nil && o.Mode == "user" {
+		if cred != nil && o.Mode == gen.ModeUser {
 			return nil, fmt.Errorf("setsid user mode runs nodes as the current user, not %q", o.User)
 		}
 		m.cred, m.home = cred, home
@@ -182,7 +194,7 @@ func lookupUser(name string) (*credential, string, error) {
 }
 
 // Name returns "setsid+user" or "setsid+sudo".
-func (m *Manager) Name() string { return "setsid+" + m.mode }
+func (m *Manager) Name() string { return units.Spec{Kind: units.Setsid, Mode: m.mode}.String() }
 
 // Create validates the node; setsid has nothing to register.
 func (m *Manager) Create(_ context.Context, n gen.Node) error {

@@ -71,3 +71,15 @@ func ScanUnits(dir string) ([]gen.Adopted, error) {
 		func(name string) bool { _, ok := unitID(name); return ok },
 		func(name string, data []byte) (gen.Adopted, error) { return ParseUnit(name, string(data)) })
 }
+
+var _ units.Adopter = (*Manager)(nil)
+
+// Definitions parses the node units in the manager's unit dir (see [ScanUnits]).
+func (m *Manager) Definitions() ([]gen.Adopted, error) { return ScanUnits(m.unitDir) }
+
+// CheckName accepts every node unit name: a unit is adopted under the name it has on disk, anm's
+// three-digit antnode013.service included.
+func (m *Manager) CheckName(gen.Adopted) error { return nil }
+
+// DefinitionID returns the node id of a node unit's file name (see [UnitID]).
+func (m *Manager) DefinitionID(name string) (int, bool) { return unitID(name) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/dbus"
+
 	"github.com/wnm-project/wnm/units/run"
 )
 

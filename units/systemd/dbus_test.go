@@ -11,6 +11,7 @@ import (
 	"github.com/coreos/go-systemd/v22/dbus"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
 )
 
@@ -108,7 +109,7 @@ func newBusManager(t *testing.T, mode string, b *fakeBus) *Manager {
 	t.Helper()
 	dir := t.TempDir()
 	withLingerDir(t, filepath.Join(dir, "linger"))
-	m, err := New(Options{Mode: mode, UnitDir: filepath.Join(dir, "units"), Transport: TransportDBus, Runner: newRecorder()})
+	m, err := New(Options{Mode: gen.Mode(mode), UnitDir: filepath.Join(dir, "units"), Transport: TransportDBus, Runner: newRecorder()})
 	if err != nil {
 		t.Fatal(err)
 	}

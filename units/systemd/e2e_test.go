@@ -75,7 +75,7 @@ func TestFakeSystemctlEndToEnd(t *testing.T) {
 			copyFile(t, bin, n.Binary)
 
 			runner := &onlySystemctl{}
-			m, err := New(Options{Mode: mode, UnitDir: unitDir, Runner: runner})
+			m, err := New(Options{Mode: gen.Mode(mode), UnitDir: unitDir, Runner: runner})
 			if err != nil {
 				t.Fatal(err)
 			}

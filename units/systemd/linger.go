@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wnm-project/wnm/units/run"
 	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
+
+	"github.com/wnm-project/wnm/units/run"
 )
 
 // lingerDir is where logind records the users whose user manager runs without a session

@@ -41,9 +41,9 @@ const (
 
 // Options configure a [Manager].
 type Options struct {
-	// Mode is "sudo" (system units, nodes run as gen.Node.User) or "user" (the current user's
-	// units).
-	Mode string
+	// Mode is gen.ModeSudo (system units, nodes run as gen.Node.User) or gen.ModeUser (the
+	// current user's units).
+	Mode gen.Mode
 	// UnitDir is where unit files go; empty means [SystemUnitDir] in sudo mode and
 	// ~/[UserUnitDir] in user mode. systemd must look there: it has to be on its unit search path.
 	UnitDir string
@@ -74,10 +74,16 @@ type Manager struct {
 
 var _ units.Manager = (*Manager)(nil)
 
+func init() {
+	units.Register(units.Systemd, func(spec units.Spec, o units.Options) (units.Manager, error) {
+		return New(Options{Mode: spec.Mode, Logger: o.Logger})
+	})
+}
+
 // New returns a systemd manager. It fails on an unknown mode or transport, or a relative unit
 // dir. It does not connect to systemd: the first method that needs systemd does.
 func New(o Options) (*Manager, error) {
-	m := &Manager{mode: gen.Mode(o.Mode), unitDir: o.UnitDir, runner: o.Runner, log: o.Logger}
+	m := &Manager{mode: o.Mode, unitDir: o.UnitDir, runner: o.Runner, log: o.Logger}
 	if m.mode != gen.ModeSudo && m.mode != gen.ModeUser {
 		return nil, fmt.Errorf("systemd mode %q: want user or sudo", o.Mode)
 	}
@@ -110,7 +116,7 @@ func New(o Options) (*Manager, error) {
 }
 
 // Name returns "systemd+sudo" or "systemd+user".
-func (m *Manager) Name() string { return "systemd+" + string(m.mode) }
+func (m *Manager) Name() string { return units.Spec{Kind: units.Systemd, Mode: m.mode}.String() }
 
 // UnitDir returns the directory the manager writes unit files to.
 func (m *Manager) UnitDir() string { return m.unitDir }
@@ -326,7 +332,7 @@ func statusOf(p Properties) units.Status {
 }
 
 // unitFile matches the node unit names anm (3 and 4 digits) and wnm write.
-var unitFile = regexp.MustCompile(`^antnode([0-9]+)\.service$`)
+var unitFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode([0-9]+)\.service$`) })
 
 // Discover returns the ids of the node units in the unit dir (antnode<digits>.service files),
 // sorted and without repeats. A missing unit dir holds no nodes.
@@ -354,7 +360,7 @@ func (m *Manager) Discover(_ context.Context) ([]int, error) {
 func UnitID(name string) (int, bool) { return unitID(name) }
 
 func unitID(name string) (int, bool) {
-	sub := unitFile.FindStringSubmatch(name)
+	sub := unitFile().FindStringSubmatch(name)
 	if sub == nil {
 		return 0, false
 	}

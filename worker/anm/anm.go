@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wnm-project/wnm/gen"
@@ -203,8 +204,8 @@ func validKey(k string) bool {
 }
 
 var (
-	rewardsRe = regexp.MustCompile(`--rewards-address[= ]+"?([0-9A-Za-z]+)`)
-	ntprRe    = regexp.MustCompile(`(?m)^\s*ntpr=(\d+)`)
+	rewardsRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`--rewards-address[= ]+"?([0-9A-Za-z]+)`) })
+	ntprRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*ntpr=(\d+)`) })
 )
 
 // Read reads the anm installation under root. It fails with [ErrNotAnm] when there is none and
@@ -271,7 +272,7 @@ func (t *Takeover) mapSettings(vars map[string]value) error {
 			s.Note += fmt.Sprintf("%d minutes × 60", m)
 		case k.key == "RewardsAddress":
 			addr := v.raw
-			if m := rewardsRe.FindStringSubmatch(v.raw); m != nil {
+			if m := rewardsRe().FindStringSubmatch(v.raw); m != nil {
 				addr = m[1]
 				s.Note = "taken from the --rewards-address fragment"
 			}
@@ -383,10 +384,10 @@ func (t *Takeover) readUnits() error {
 	return nil
 }
 
-var dirRe = regexp.MustCompile(`^antnode(\d{1,6})$`)
+var dirRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode(\d{1,6})$`) })
 
 func dirID(name string) (int, bool) {
-	m := dirRe.FindStringSubmatch(name)
+	m := dirRe().FindStringSubmatch(name)
 	if m == nil {
 		return 0, false
 	}
@@ -398,7 +399,7 @@ func dirID(name string) (int, bool) {
 // not say: the node and metrics port bases (port − id).
 func (t *Takeover) detectPorts(vars map[string]value) {
 	if b, err := os.ReadFile(path(t.Root, FileScript)); err == nil {
-		if m := ntprRe.FindSubmatch(b); m != nil {
+		if m := ntprRe().FindSubmatch(b); m != nil {
 			t.Settings = append(t.Settings, Setting{Name: "port_start", Value: string(m[1]), Key: "ntpr", Raw: string(m[1]), Source: FileScript})
 		}
 	}

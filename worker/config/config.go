@@ -122,9 +122,12 @@ func (c *Config) Set(s Setting, raw string, home string) error {
 // SetValue stores v, which must be of the setting's Go type (int, float64, bool or string).
 func (c *Config) SetValue(name string, v any) { c.field(name).Set(reflect.ValueOf(v)) }
 
-// Parse converts raw to the Go value of setting s: int, float64, bool or string. Paths are expanded
-// (~ and $VAR; an unset variable is an error) and must be absolute; port starts are given in
-// thousands (55) or as an exact multiple of 1000 (55000), which is divided by 1000.
+// Parse converts raw to the Go value of setting s: int, float64, bool or string. Every value is
+// trimmed at both ends first, as an unquoted .env value is (so trailing whitespace never belongs to
+// a path). Paths are expanded (~ and $VAR; an unset variable is an error), otherwise kept as written
+// (not cleaned, so the printed form parses back to the same path), and must be absolute; port
+// starts are given in thousands (55) or as an exact multiple of 1000 (55000), which is divided by
+// 1000.
 func Parse(s Setting, raw string, home string) (any, error) {
 	raw = strings.TrimSpace(raw)
 	bad := func(what string) error {

@@ -9,12 +9,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wnm-project/wnm/gen"
 )
 
 const addr = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 
 func testPlatform(t *testing.T) Platform {
-	return Platform{OS: "linux", Mode: ModeUser, Home: t.TempDir(), CPUCount: 4}
+	return Platform{OS: "linux", Mode: gen.ModeUser, Home: t.TempDir(), CPUCount: 4}
 }
 
 func write(t *testing.T, path, text string) string {
@@ -110,14 +112,14 @@ func TestDefaultsWhenNothingSupplied(t *testing.T) {
 func TestSudoDirs(t *testing.T) {
 	for _, tc := range []struct {
 		os   string
-		mode Mode
+		mode gen.Mode
 		want Dirs
 	}{
-		{"linux", ModeSudo, Dirs{"/var/antctl", "/var/antctl/services", "/var/log/antnode", "/var/antctl/bootstrap-cache"}},
-		{"linux", ModeUser, Dirs{"/h/.local/share/autonomi", "/h/.local/share/autonomi/node", "/h/.local/share/autonomi/logs", "/h/.local/share/autonomi/bootstrap-cache"}},
-		{"darwin", ModeSudo, Dirs{"/Library/Application Support/autonomi", "/Library/Application Support/autonomi/node", "/Library/Logs/autonomi", "/Library/Caches/autonomi/bootstrap-cache"}},
-		{"darwin", ModeUser, Dirs{"/h/Library/Application Support/autonomi", "/h/Library/Application Support/autonomi/node", "/h/Library/Logs/autonomi", "/h/Library/Caches/autonomi/bootstrap-cache"}},
-		{"freebsd", ModeUser, Dirs{"/h/autonomi", "/h/autonomi/node", "/h/autonomi/logs", "/h/autonomi/bootstrap-cache"}},
+		{"linux", gen.ModeSudo, Dirs{"/var/antctl", "/var/antctl/services", "/var/log/antnode", "/var/antctl/bootstrap-cache"}},
+		{"linux", gen.ModeUser, Dirs{"/h/.local/share/autonomi", "/h/.local/share/autonomi/node", "/h/.local/share/autonomi/logs", "/h/.local/share/autonomi/bootstrap-cache"}},
+		{"darwin", gen.ModeSudo, Dirs{"/Library/Application Support/autonomi", "/Library/Application Support/autonomi/node", "/Library/Logs/autonomi", "/Library/Caches/autonomi/bootstrap-cache"}},
+		{"darwin", gen.ModeUser, Dirs{"/h/Library/Application Support/autonomi", "/h/Library/Application Support/autonomi/node", "/h/Library/Logs/autonomi", "/h/Library/Caches/autonomi/bootstrap-cache"}},
+		{"freebsd", gen.ModeUser, Dirs{"/h/autonomi", "/h/autonomi/node", "/h/autonomi/logs", "/h/autonomi/bootstrap-cache"}},
 	} {
 		if got := (Platform{OS: tc.os, Mode: tc.mode, Home: "/h"}).Dirs(); got != tc.want {
 			t.Errorf("%s/%s: Dirs() = %+v, want %+v", tc.os, tc.mode, got, tc.want)
@@ -179,6 +181,12 @@ func TestParseValues(t *testing.T) {
 		{"rpc_port_start", "0", 0, ""},
 		{"port_start", "70000", nil, `port_start: "70000" is not a port range start`},
 		{"node_storage", "~/nodes", "/home/u/nodes", ""},
+		// Trimmed at both ends like an unquoted .env value; otherwise kept as written, ~ or not.
+		{"node_storage", " ~/nodes \t", "/home/u/nodes", ""},
+		{"node_storage", "~/ /", "/home/u/ /", ""},
+		{"node_storage", "/srv/ /", "/srv/ /", ""},
+		{"node_storage", "~/a/../b/", "/home/u/a/../b/", ""},
+		{"node_storage", "~", "/home/u", ""},
 		{"node_storage", "nodes", nil, `node_storage: "nodes" is not an absolute path`},
 		{"dbpath", "sqlite:////var/x/colony.db", "/var/x/colony.db", ""},
 		{"dbpath", "sqlite:///~/colony.db", "/home/u/colony.db", ""},

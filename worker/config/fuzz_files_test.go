@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wnm-project/wnm/gen"
 )
 
 // FuzzResolveFiles: no .env or config file content panics the resolver; a value it takes from a
@@ -24,7 +26,7 @@ func FuzzResolveFiles(f *testing.F) {
 		if err := os.WriteFile(filePath, []byte(file), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		p := Platform{OS: "linux", Mode: ModeUser, Home: "/home/fuzz", CPUCount: 2}
+		p := Platform{OS: "linux", Mode: gen.ModeUser, Home: "/home/fuzz", CPUCount: 2}
 		r, err := Resolve(Sources{DotEnv: envPath, Files: []string{filePath}}, Defaults(p), false, p.Home)
 		if err != nil {
 			return

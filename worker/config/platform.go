@@ -6,35 +6,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 )
-
-// Mode is wnm-python's "sudo" or "user" mode: it picks the directories and the kind of services.
-type Mode string
-
-// The two modes.
-const (
-	ModeSudo Mode = "sudo"
-	ModeUser Mode = "user"
-)
-
-// Managers lists the process managers wnm supports, spelled as wnm-python spells them.
-var Managers = []string{"systemd+sudo", "systemd+user", "setsid+sudo", "setsid+user", "launchd+sudo", "launchd+user"}
-
-// ManagerMode returns the mode a process manager name implies, and whether it names one.
-func ManagerMode(pm string) (Mode, bool) {
-	switch {
-	case strings.Contains(pm, "+sudo"):
-		return ModeSudo, true
-	case strings.Contains(pm, "+user"), strings.Contains(pm, "+zen"):
-		return ModeUser, true
-	}
-	return "", false
-}
 
 // Platform is what the defaults depend on: the OS, the mode, the home directory and the CPUs.
 type Platform struct {
 	OS       string // runtime.GOOS
-	Mode     Mode
+	Mode     gen.Mode
 	Home     string // absolute
 	CPUCount int
 }
@@ -52,12 +32,12 @@ func (p Platform) Dirs() Dirs {
 	h := p.Home
 	join := filepath.Join
 	switch {
-	case p.OS == "linux" && p.Mode == ModeSudo:
+	case p.OS == "linux" && p.Mode == gen.ModeSudo:
 		return Dirs{"/var/antctl", "/var/antctl/services", "/var/log/antnode", "/var/antctl/bootstrap-cache"}
 	case p.OS == "linux":
 		b := join(h, ".local/share/autonomi")
 		return Dirs{b, join(b, "node"), join(b, "logs"), join(b, "bootstrap-cache")}
-	case p.OS == "darwin" && p.Mode == ModeSudo:
+	case p.OS == "darwin" && p.Mode == gen.ModeSudo:
 		b := "/Library/Application Support/autonomi"
 		return Dirs{b, join(b, "node"), "/Library/Logs/autonomi", "/Library/Caches/autonomi/bootstrap-cache"}
 	case p.OS == "darwin":
@@ -72,11 +52,11 @@ func (p Platform) Dirs() Dirs {
 // DefaultManager is the process manager a new machine gets when none is given: launchd on macOS,
 // systemd elsewhere, in the platform's mode (wnm-python defaults to the user variant).
 func (p Platform) DefaultManager() string {
-	base := "systemd"
+	kind := units.Systemd
 	if p.OS == "darwin" {
-		base = "launchd"
+		kind = units.Launchd
 	}
-	return base + "+" + string(p.Mode)
+	return units.Spec{Kind: kind, Mode: p.Mode}.String()
 }
 
 // FileLayerPaths returns wnm-python's config file locations, lowest precedence first.
@@ -114,12 +94,14 @@ func ExpandPath(p, home string) string {
 	return expandHome(os.ExpandEnv(p), home)
 }
 
+// expandHome replaces a leading ~ (alone, or before a /) with home. Only the ~ is replaced: the rest is kept as written, not cleaned, as a path without ~ is. (Cleaning
+// "~/ /" gave "/home/u/ ", whose trailing space a config file or flag loses when read back.)
 func expandHome(p, home string) string {
 	if p == "~" {
 		return home
 	}
-	if strings.HasPrefix(p, "~/") {
-		return filepath.Join(home, p[2:])
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return strings.TrimSuffix(home, "/") + "/" + rest
 	}
 	return p
 }

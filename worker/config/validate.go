@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker/wallet"
 )
 
@@ -68,7 +69,10 @@ func checkDonate(v any) string {
 }
 
 func checkManager(v any) string {
-	return cond(!slices.Contains(Managers, v.(string)), "%q is not one of %s", v, strings.Join(Managers, ", "))
+	if _, err := units.ParseSpec(v.(string)); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 func checkHost(v any) string {

@@ -14,6 +14,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"github.com/wnm-project/wnm/units"
 )
 
 // Firewall opens and closes one node's UDP port. Implementations are safe to call repeatedly with
@@ -36,15 +38,16 @@ func NodeComment(id int) string {
 	return fmt.Sprintf("antnode %04d", id)
 }
 
-// Select returns the firewall for a process-manager mode such as "systemd+sudo": [UFW] for the
-// Linux modes that run with root rights (systemd+sudo and setsid+sudo) unless [EnvDisabled] says
-// otherwise, and [Null] for every other mode and every other OS. A missing ufw binary does not
+// Select returns the firewall for a process manager: [UFW] for the Linux managers that run with
+// root rights (systemd+sudo and setsid+sudo) unless [EnvDisabled] says otherwise, and [Null] for
+// every other manager (the zero Spec included) and every other OS. A missing ufw binary does not
 // change the choice; [UFW] itself turns that into a warning.
-func Select(mode string, logger *slog.Logger) Firewall {
-	return selectFor(runtime.GOOS, mode, os.Getenv(EnvDisabled), logger)
+func Select(spec units.Spec, logger *slog.Logger) Firewall {
+	return selectFor(runtime.GOOS, spec, os.Getenv(EnvDisabled), logger)
 }
 
-func selectFor(goos, mode, disabled string, logger *slog.Logger) Firewall {
+func selectFor(goos string, spec units.Spec, disabled string, logger *slog.Logger) Firewall {
+	mode := spec.String()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -55,7 +58,7 @@ func selectFor(goos, mode, disabled string, logger *slog.Logger) Firewall {
 	case goos != "linux":
 		logger.Debug("no firewall management on this OS", "os", goos, "mode", mode)
 		return NewNull(logger)
-	case mode == "systemd+sudo" || mode == "setsid+sudo":
+	case spec.Sudo() && (spec.Kind == units.Systemd || spec.Kind == units.Setsid):
 		logger.Debug("firewall selected", "firewall", "ufw", "mode", mode)
 		return NewUFW(logger)
 	default:

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/units/run"
 )
 
@@ -344,7 +347,8 @@ func TestSelect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.goos+"_"+tt.mode+"_"+tt.disabled, func(t *testing.T) {
-			if got := selectFor(tt.goos, tt.mode, tt.disabled, nil).Name(); got != tt.want {
+			spec, _ := units.ParseSpec(tt.mode) // the zero Spec for what wnm does not drive
+			if got := selectFor(tt.goos, spec, tt.disabled, nil).Name(); got != tt.want {
 				t.Errorf("selectFor(%q, %q, %s=%q) = %s, want %s", tt.goos, tt.mode, EnvDisabled, tt.disabled, got, tt.want)
 			}
 		})
@@ -353,7 +357,7 @@ func TestSelect(t *testing.T) {
 
 func TestSelectReadsEnvironment(t *testing.T) {
 	t.Setenv(EnvDisabled, "yes")
-	if got := Select("systemd+sudo", nil).Name(); got != "null" {
+	if got := Select(units.Spec{Kind: units.Systemd, Mode: gen.ModeSudo}, nil).Name(); got != "null" {
 		t.Errorf("Select(systemd+sudo) with %s=yes = %s, want null", EnvDisabled, got)
 	}
 }

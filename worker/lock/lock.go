@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -48,14 +49,14 @@ func holderLine(pid int, t time.Time) string {
 	return fmt.Sprintf("pid=%d started=%s\n", pid, t.Format(time.RFC3339))
 }
 
-var holderRE = regexp.MustCompile(`^pid=([0-9]+) started=(\S+)$`)
+var holderRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^pid=([0-9]+) started=(\S+)$`) })
 
 // describeHolder turns lock file contents into the parenthesised part of a busy error.
 // The contents can be empty or stale (a holder writes them just after taking the lock,
 // and a file from wnm-python holds epoch seconds), so anything unexpected is shown raw.
 func describeHolder(contents string) string {
 	s := strings.TrimSpace(contents)
-	if m := holderRE.FindStringSubmatch(s); m != nil {
+	if m := holderRE().FindStringSubmatch(s); m != nil {
 		return fmt.Sprintf("pid %s, started %s", m[1], m[2])
 	}
 	if s == "" {

@@ -117,7 +117,7 @@ func build(ctx context.Context, tmp string, m Machine, o options) (err error) {
 		if n.MachineID == 0 {
 			n.MachineID = 1
 		}
-		if _, err := execStmt(conn, sqlInsertNode, func(st *sqlite.Stmt) { nodeFields(&n, &binder{s: st}) }); err != nil {
+		if _, err := execStmt(conn, sqlText().insertNode, func(st *sqlite.Stmt) { nodeFields(&n, &binder{s: st}) }); err != nil {
 			return fmt.Errorf("insert node %d: %w", n.ID, err)
 		}
 	}

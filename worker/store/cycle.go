@@ -14,7 +14,7 @@ import (
 // needs.
 const cycleTextBytes = "length(plan) + length(results) + length(changes) + length(error)"
 
-var (
+const (
 	sqlCycleTotals = "SELECT count(*), coalesce(sum(" + cycleTextBytes + "), 0) FROM cycle;"
 	sqlCycleSizes  = "SELECT id, " + cycleTextBytes + " FROM cycle ORDER BY id;"
 

@@ -98,7 +98,7 @@ func PeekMachine(ctx context.Context, path string) (Machine, error) {
 		return m, fmt.Errorf("%s: %w", path, ErrNoMachine)
 	}
 	var cols []string
-	for _, c := range machineColumns {
+	for _, c := range sqlText().machineColumns {
 		if present[c] {
 			cols = append(cols, c)
 		}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"zombiezen.com/go/sqlite"
 )
@@ -129,6 +130,7 @@ func nodeFields(n *Node, v visitor) {
 	v.Text("environment", &n.Environment)
 	v.Text("wnm_intent", &n.WNMIntent)
 	v.Int64("wnm_intent_at", &n.WNMIntentAt)
+	v.NullInt("wnm_no_upnp", &n.NoUPnP)
 }
 
 // cycleFields visits every cycle column except id, which SQLite assigns.
@@ -262,31 +264,52 @@ func (r *scanner) JSON(_ string, p *json.RawMessage) {
 	*p = json.RawMessage(r.s.ColumnText(i))
 }
 
-// Column lists and the statements built from them.
-var (
-	machineColumns = func() []string { var c columns; machineFields(new(Machine), &c); return c }()
-	nodeColumns    = func() []string { var c columns; nodeFields(new(Node), &c); return c }()
-	cycleColumns   = func() []string { var c columns; cycleFields(new(Cycle), &c); return c }()
+// sqlTexts are the column lists and the statements built from them.
+type sqlTexts struct {
+	machineColumns, nodeColumns, cycleColumns []string
 
-	sqlSelectMachine = "SELECT " + strings.Join(machineColumns, ", ") + " FROM machine ORDER BY id LIMIT 1;"
-	sqlInsertMachine = insertSQL("machine", machineColumns)
-	sqlUpdateMachine = updateSQL("machine", machineColumns)
-
-	sqlSelectNodes = "SELECT " + strings.Join(nodeColumns, ", ") + " FROM node ORDER BY id;"
-	sqlSelectNode  = "SELECT " + strings.Join(nodeColumns, ", ") + " FROM node WHERE id = ?1;"
-	sqlInsertNode  = insertSQL("node", nodeColumns)
+	selectMachine, insertMachine, updateMachine string
+	selectNodes, selectNode, insertNode         string
 	// A node update is two statements so the frequent one, run for every
 	// node each cycle, neither sets a foreign-key column nor can abort
 	// half-way (OR ROLLBACK; no constraint on those columns can fail from Go
 	// values anyway). Then SQLite keeps no statement journal for it, which
 	// halves the time of updating 1,000 nodes. The key columns are written
-	// only when they differ, so the foreign-key check runs only then.
-	sqlUpdateNode     = strings.Replace(updateSQL("node", nodeColumns, "machine_id", "container_id"), "UPDATE", "UPDATE OR ROLLBACK", 1)
+	// only when they differ (sqlUpdateNodeKeys), so the foreign-key check
+	// runs only then.
+	updateNode string
+
+	insertCycle, selectCycles string
+}
+
+// sqlText builds the statements on first use rather than at package initialisation, so that a
+// command that opens no database (help, version, the command-line parse) does not pay for them.
+var sqlText = sync.OnceValue(func() *sqlTexts {
+	var t sqlTexts
+	var mc, nc, cc columns
+	machineFields(new(Machine), &mc)
+	nodeFields(new(Node), &nc)
+	cycleFields(new(Cycle), &cc)
+	t.machineColumns, t.nodeColumns, t.cycleColumns = mc, nc, cc
+
+	t.selectMachine = "SELECT " + strings.Join(t.machineColumns, ", ") + " FROM machine ORDER BY id LIMIT 1;"
+	t.insertMachine = insertSQL("machine", t.machineColumns)
+	t.updateMachine = updateSQL("machine", t.machineColumns)
+
+	t.selectNodes = "SELECT " + strings.Join(t.nodeColumns, ", ") + " FROM node ORDER BY id;"
+	t.selectNode = "SELECT " + strings.Join(t.nodeColumns, ", ") + " FROM node WHERE id = ?1;"
+	t.insertNode = insertSQL("node", t.nodeColumns)
+	t.updateNode = strings.Replace(updateSQL("node", t.nodeColumns, "machine_id", "container_id"), "UPDATE", "UPDATE OR ROLLBACK", 1)
+
+	t.insertCycle = insertSQL("cycle", t.cycleColumns)
+	t.selectCycles = "SELECT id, " + strings.Join(t.cycleColumns, ", ") + " FROM cycle ORDER BY id DESC LIMIT ?1;"
+	return &t
+})
+
+// Statements that need no column list.
+const (
 	sqlUpdateNodeKeys = "UPDATE node SET machine_id = ?2, container_id = ?3 WHERE id = ?1 AND (machine_id IS NOT ?2 OR container_id IS NOT ?3);"
 	sqlDeleteNode     = "DELETE FROM node WHERE id = ?1;"
-
-	sqlInsertCycle  = insertSQL("cycle", cycleColumns)
-	sqlSelectCycles = "SELECT id, " + strings.Join(cycleColumns, ", ") + " FROM cycle ORDER BY id DESC LIMIT ?1;"
 
 	sqlSelectState = "SELECT value FROM wnm_state WHERE key = ?1;"
 	sqlUpsertState = "INSERT INTO wnm_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value;"

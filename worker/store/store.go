@@ -129,7 +129,11 @@ type queries struct {
 	cycles, state        bool // whether the cycle and wnm_state tables exist
 }
 
-var fullQueries = queries{machine: sqlSelectMachine, nodes: sqlSelectNodes, node: sqlSelectNode, cycles: true, state: true}
+// fullQueries are the queries of a migrated store.
+func fullQueries() queries {
+	t := sqlText()
+	return queries{machine: t.selectMachine, nodes: t.selectNodes, node: t.selectNode, cycles: true, state: true}
+}
 
 // Open opens the existing database at path and applies pending migrations in
 // one transaction. A database that is already up to date is only read. A
@@ -174,7 +178,7 @@ func open(ctx context.Context, path string, o options) (_ *Store, err error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	conn.SetInterrupt(nil)
-	return &Store{path: path, retention: o.retention, conn: conn, q: fullQueries}, nil
+	return &Store{path: path, retention: o.retention, conn: conn, q: fullQueries()}, nil
 }
 
 // ErrReadOnly is returned by the writing methods of a store opened with
@@ -215,14 +219,14 @@ func OpenReadOnly(ctx context.Context, path string) (_ *Store, err error) {
 				return nil, fmt.Errorf("read wnm-python database %s (alembic revision %s): %w", path, si.revision, err)
 			}
 		}
-		mcols, err := si.selectList("machine", machineColumns)
+		mcols, err := si.selectList("machine", sqlText().machineColumns)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
 		q.machine = "SELECT " + mcols + " FROM machine ORDER BY id LIMIT 1;"
 	}
 	if si.tables["node"] {
-		ncols, err := si.selectList("node", nodeColumns)
+		ncols, err := si.selectList("node", sqlText().nodeColumns)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
@@ -358,7 +362,7 @@ func (s *Store) Cycles(ctx context.Context, limit int) ([]Cycle, error) {
 		if !s.q.cycles {
 			return nil
 		}
-		return query(conn, sqlSelectCycles, func(st *sqlite.Stmt) { st.BindInt64(1, int64(limit)) }, func(st *sqlite.Stmt) {
+		return query(conn, sqlText().selectCycles, func(st *sqlite.Stmt) { st.BindInt64(1, int64(limit)) }, func(st *sqlite.Stmt) {
 			c := Cycle{ID: st.ColumnInt64(0)}
 			cycleFields(&c, &scanner{s: st, i: 1})
 			cycles = append(cycles, c)

@@ -29,7 +29,7 @@ func (w *Writer) Machine() (Machine, error) {
 	if err := w.live(); err != nil {
 		return Machine{}, fmt.Errorf("load machine: %w", err)
 	}
-	return loadMachine(w.conn, sqlSelectMachine)
+	return loadMachine(w.conn, sqlText().selectMachine)
 }
 
 // Node returns a node row as this transaction sees it, or an error wrapping
@@ -38,7 +38,7 @@ func (w *Writer) Node(id int) (Node, error) {
 	if err := w.live(); err != nil {
 		return Node{}, fmt.Errorf("load node %d: %w", id, err)
 	}
-	return loadNode(w.conn, sqlSelectNode, id)
+	return loadNode(w.conn, sqlText().selectNode, id)
 }
 
 // UpdateMachine overwrites every column of the machine row with m (ID 0 means
@@ -50,7 +50,7 @@ func (w *Writer) UpdateMachine(m Machine) error {
 	if err := w.live(); err != nil {
 		return fmt.Errorf("update machine %d: %w", m.ID, err)
 	}
-	n, err := execStmt(w.conn, sqlUpdateMachine, func(st *sqlite.Stmt) { machineFields(&m, &binder{s: st}) })
+	n, err := execStmt(w.conn, sqlText().updateMachine, func(st *sqlite.Stmt) { machineFields(&m, &binder{s: st}) })
 	if err != nil {
 		return fmt.Errorf("update machine %d: %w", m.ID, err)
 	}
@@ -73,7 +73,7 @@ func (w *Writer) InsertNode(n Node) error {
 	if n.MachineID == 0 {
 		n.MachineID = 1
 	}
-	if _, err := execStmt(w.conn, sqlInsertNode, func(st *sqlite.Stmt) { nodeFields(&n, &binder{s: st}) }); err != nil {
+	if _, err := execStmt(w.conn, sqlText().insertNode, func(st *sqlite.Stmt) { nodeFields(&n, &binder{s: st}) }); err != nil {
 		return fmt.Errorf("insert node %d: %w", n.ID, err)
 	}
 	return nil
@@ -107,7 +107,7 @@ func (w *Writer) UpdateNode(n Node) error {
 	if err != nil {
 		return fmt.Errorf("update node %d: %w", n.ID, err)
 	}
-	changed, err := execStmt(w.conn, sqlUpdateNode, func(st *sqlite.Stmt) { nodeFields(&n, &binder{s: st}) })
+	changed, err := execStmt(w.conn, sqlText().updateNode, func(st *sqlite.Stmt) { nodeFields(&n, &binder{s: st}) })
 	if err != nil {
 		return w.fail(fmt.Errorf("update node %d: %w", n.ID, err))
 	}
@@ -175,7 +175,7 @@ func (w *Writer) RecordCycle(c Cycle) (int64, error) {
 	if err := w.live(); err != nil {
 		return 0, fmt.Errorf("record cycle: %w", err)
 	}
-	if _, err := execStmt(w.conn, sqlInsertCycle, func(st *sqlite.Stmt) { cycleFields(&c, &binder{s: st}) }); err != nil {
+	if _, err := execStmt(w.conn, sqlText().insertCycle, func(st *sqlite.Stmt) { cycleFields(&c, &binder{s: st}) }); err != nil {
 		return 0, fmt.Errorf("record cycle: %w", err)
 	}
 	id := w.conn.LastInsertRowID()
@@ -207,7 +207,7 @@ func execStmt(conn *sqlite.Conn, sql string, bind func(*sqlite.Stmt)) (int, erro
 
 // insertMachine adds the machine row (used by Create).
 func insertMachine(conn *sqlite.Conn, m Machine) error {
-	if _, err := execStmt(conn, sqlInsertMachine, func(st *sqlite.Stmt) { machineFields(&m, &binder{s: st}) }); err != nil {
+	if _, err := execStmt(conn, sqlText().insertMachine, func(st *sqlite.Stmt) { machineFields(&m, &binder{s: st}) }); err != nil {
 		return fmt.Errorf("insert machine %d: %w", m.ID, err)
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 
 // versionLine matches the first line of `antnode --version`:
 // "Autonomi Node v0.4.17", or a pre-release such as "v0.4.10-rc.1".
-var versionLine = regexp.MustCompile(`^Autonomi Node v(\S+)`)
+var versionLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Autonomi Node v(\S+)`) })
 
 // VersionCache remembers what `<binary> --version` printed, keyed on the
 // binary's path, size and modification time, so that surveying a thousand
@@ -126,7 +126,7 @@ func versionOf(ctx context.Context, path string) (string, error) {
 func parseVersion(out string) (string, error) {
 	first, _, _ := strings.Cut(out, "\n")
 	first = strings.TrimRight(first, "\r")
-	m := versionLine.FindStringSubmatch(first)
+	m := versionLine().FindStringSubmatch(first)
 	if m == nil {
 		return "", fmt.Errorf("unrecognised --version output %q", first)
 	}

@@ -45,6 +45,10 @@
 //	                                  compares hashes), then exit 0 with --stop-on-upgrade, or
 //	                                  re-exec itself with the same argv (same pid) without it
 //	FAKEANTNODE_VERSION=x             report this version instead of the resolved one
+//	FAKEANTNODE_METRICS_FILE=/path    answer /metrics and /metrics_extended with that file's
+//	                                  bytes (read once at start; an unreadable file exits 2),
+//	                                  such as a capture of a real antnode's 47 KB answer, for
+//	                                  benchmarks; /metadata stays this node's own
 //
 // HANG wins over HTTP_STATUS, which wins over GARBAGE. A bad knob value exits 2.
 //

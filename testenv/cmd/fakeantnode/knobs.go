@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -20,6 +21,7 @@ type knobs struct {
 	SelfUpgradeAfter time.Duration
 	UpgradeFrom      string // non-empty only with SelfUpgradeAfter set, possibly to 0
 	Version          string
+	MetricsFile      string // served verbatim as /metrics and /metrics_extended
 }
 
 // parseKnobs reads the knobs through getenv. An unset or empty variable leaves its knob off;
@@ -78,6 +80,13 @@ func parseKnobs(getenv func(string) string) (knobs, error) {
 			errs = append(errs, fmt.Errorf("FAKEANTNODE_VERSION=%q: want a version without spaces or quotes", v))
 		}
 		k.Version = v
+	}
+	if v := getenv("FAKEANTNODE_METRICS_FILE"); v != "" {
+		if !filepath.IsAbs(v) {
+			errs = append(errs, fmt.Errorf("FAKEANTNODE_METRICS_FILE=%q: want an absolute path", v))
+		} else {
+			k.MetricsFile = v
+		}
 	}
 	return k, errors.Join(errs...)
 }

@@ -28,11 +28,12 @@ func TestParseKnobs(t *testing.T) {
 				"FAKEANTNODE_SELF_UPGRADE_AFTER": "3s",
 				"FAKEANTNODE_UPGRADE_FROM":       "/new/antnode",
 				"FAKEANTNODE_VERSION":            "9.9.9",
+				"FAKEANTNODE_METRICS_FILE":       "/captures/metrics.txt",
 			},
 			want: knobs{
 				StartDelay: 2 * time.Second, HangMetrics: true, GarbageMetrics: true, HTTPStatus: 503,
 				Crash: true, CPUBurn: true, SelfUpgradeAfter: 3 * time.Second, UpgradeFrom: "/new/antnode",
-				Version: "9.9.9",
+				Version: "9.9.9", MetricsFile: "/captures/metrics.txt",
 			},
 		},
 		{name: "off", env: map[string]string{"FAKEANTNODE_HANG_METRICS": "0"}},
@@ -42,6 +43,7 @@ func TestParseKnobs(t *testing.T) {
 		{name: "bad status", env: map[string]string{"FAKEANTNODE_HTTP_STATUS": "999"}, wantErr: `FAKEANTNODE_HTTP_STATUS="999"`},
 		{name: "upgrade without binary", env: map[string]string{"FAKEANTNODE_SELF_UPGRADE_AFTER": "1s"}, wantErr: "FAKEANTNODE_UPGRADE_FROM"},
 		{name: "binary without upgrade", env: map[string]string{"FAKEANTNODE_UPGRADE_FROM": "/x"}, wantErr: "FAKEANTNODE_SELF_UPGRADE_AFTER"},
+		{name: "relative metrics file", env: map[string]string{"FAKEANTNODE_METRICS_FILE": "m.txt"}, wantErr: `FAKEANTNODE_METRICS_FILE="m.txt"`},
 		{name: "bad version", env: map[string]string{"FAKEANTNODE_VERSION": "1 0"}, wantErr: `FAKEANTNODE_VERSION="1 0"`},
 	}
 	for _, tt := range tests {

@@ -108,15 +108,23 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitFailure
 	}
+	var body []byte
+	if k.MetricsFile != "" {
+		if body, err = os.ReadFile(k.MetricsFile); err != nil {
+			fmt.Fprintf(stderr, "fakeantnode: FAKEANTNODE_METRICS_FILE: %v\n", err)
+			return exitUsage
+		}
+	}
 	return runNode(ctx, nodeConfig{
-		Args:       a,
-		Knobs:      k,
-		Version:    v,
-		EVMNetwork: evm,
-		Exe:        exe,
-		Stdout:     stdout,
-		Stderr:     stderr,
-		Getenv:     getenv,
-		Now:        time.Now,
+		Args:        a,
+		Knobs:       k,
+		MetricsBody: body,
+		Version:     v,
+		EVMNetwork:  evm,
+		Exe:         exe,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		Getenv:      getenv,
+		Now:         time.Now,
 	})
 }

@@ -237,6 +237,8 @@ type endpoints struct {
 	status int
 	// garbage serves garbageBody with status 200 (FAKEANTNODE_GARBAGE_METRICS).
 	garbage bool
+	// body, when set, is the answer to /metrics and /metrics_extended (FAKEANTNODE_METRICS_FILE).
+	body []byte
 }
 
 func (e endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -257,6 +259,10 @@ func (e endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentType)
 	if e.garbage {
 		io.WriteString(w, garbageBody)
+		return
+	}
+	if e.body != nil && r.URL.Path != "/metadata" {
+		w.Write(e.body)
 		return
 	}
 	s, m := e.scrape()

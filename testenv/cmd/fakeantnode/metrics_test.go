@@ -135,6 +135,10 @@ func TestEndpoints(t *testing.T) {
 		{"status knob", endpoints{scrape: scrape, status: 503}, "/metrics", 503, "text/plain; charset=utf-8", "Service Unavailable\n"},
 		{"status knob on 404 path", endpoints{scrape: scrape, status: 500}, "/nope", 500, "text/plain; charset=utf-8", "Internal Server Error\n"},
 		{"garbage knob", endpoints{scrape: scrape, garbage: true}, "/metadata", 200, contentType, garbageBody},
+		{"metrics file", endpoints{scrape: scrape, body: []byte("captured\n# EOF\n")}, "/metrics", 200, contentType, "captured\n# EOF\n"},
+		{"metrics file, extended", endpoints{scrape: scrape, body: []byte("captured\n")}, "/metrics_extended", 200, contentType, "captured\n"},
+		{"metrics file leaves metadata", endpoints{scrape: scrape, body: []byte("captured\n")}, "/metadata", 200, contentType, metaBody.String()},
+		{"garbage beats metrics file", endpoints{scrape: scrape, garbage: true, body: []byte("captured\n")}, "/metrics", 200, contentType, garbageBody},
 		{"status beats garbage", endpoints{scrape: scrape, status: 503, garbage: true}, "/metrics", 503, "text/plain; charset=utf-8", "Service Unavailable\n"},
 	}
 	for _, tt := range tests {

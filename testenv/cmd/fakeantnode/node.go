@@ -25,15 +25,17 @@ const (
 
 // nodeConfig is everything runNode needs; main fills it in.
 type nodeConfig struct {
-	Args       nodeArgs
-	Knobs      knobs
-	Version    string
-	EVMNetwork string
-	Exe        string // own executable, for self-upgrade; may be empty
-	Stdout     io.Writer
-	Stderr     io.Writer
-	Getenv     func(string) string
-	Now        func() time.Time
+	Args  nodeArgs
+	Knobs knobs
+	// MetricsBody, when set, is served as /metrics and /metrics_extended (FAKEANTNODE_METRICS_FILE).
+	MetricsBody []byte
+	Version     string
+	EVMNetwork  string
+	Exe         string // own executable, for self-upgrade; may be empty
+	Stdout      io.Writer
+	Stderr      io.Writer
+	Getenv      func(string) string
+	Now         func() time.Time
 }
 
 // nodeLog writes antnode-style log lines.
@@ -332,7 +334,7 @@ func runNode(ctx context.Context, c nodeConfig) int {
 				closers = append(closers, func() { h.Close() })
 			} else {
 				srv := &http.Server{
-					Handler:           endpoints{scrape: scrape, status: k.HTTPStatus, garbage: k.GarbageMetrics},
+					Handler:           endpoints{scrape: scrape, status: k.HTTPStatus, garbage: k.GarbageMetrics, body: c.MetricsBody},
 					ReadHeaderTimeout: 10 * time.Second,
 				}
 				go srv.Serve(ln)
