@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/wnm-project/wnm/testenv/poll"
 )
 
 const (
@@ -179,14 +181,7 @@ func terminate(rec pidRecord) error {
 }
 
 func waitGone(rec pidRecord, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if !alive(rec) {
-			return true
-		}
-		time.Sleep(pollEvery)
-	}
-	return !alive(rec)
+	return poll.Wait(d, pollEvery, func() bool { return !alive(rec) })
 }
 
 // pidFile names the file a process record is kept in.

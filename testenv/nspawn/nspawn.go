@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/wnm-project/wnm/testenv/netns"
+	"github.com/wnm-project/wnm/testenv/poll"
 )
 
 // EnvIntegration is the switch shared with package netns: "1" makes a missing prerequisite or a
@@ -546,19 +547,16 @@ func Poll(t testing.TB, timeout time.Duration, what string, check func() error) 
 // PollEvery is [Poll] with another interval between the end of one check and the next.
 func PollEvery(t testing.TB, timeout, interval time.Duration, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s: %v", timeout, what, err)
-		}
-		select {
-		case <-t.Context().Done():
-			t.Fatalf("waiting for %s: %v (last: %v)", what, t.Context().Err(), err)
-		case <-time.After(interval):
-		}
+	var err error
+	poll.Wait(timeout, interval, func() bool {
+		err = check()
+		return err == nil || t.Context().Err() != nil
+	})
+	switch {
+	case err == nil:
+	case t.Context().Err() != nil:
+		t.Fatalf("waiting for %s: %v (last: %v)", what, t.Context().Err(), err)
+	default:
+		t.Fatalf("waited %v for %s: %v", timeout, what, err)
 	}
 }

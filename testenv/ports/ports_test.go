@@ -81,7 +81,7 @@ func TestOrder(t *testing.T) {
 		lo, hi := ephemeral()
 		seenInside := false
 		for _, s := range o {
-			inside := !(s*1000+999 < lo || s*1000 > hi)
+			inside := s*1000+999 >= lo && s*1000 <= hi
 			if seenInside && !inside {
 				t.Errorf("order(%d) = %v: range %d outside the ephemeral range %d-%d comes after one inside", seed, o, s, lo, hi)
 			}

@@ -110,16 +110,23 @@ declare -A raceplus=(
 	[$module/cmd/wnm]='TestForcedActionWaitsForCycle TestKilledForcedAddIsReconciled'
 )
 
-# The seconds each job took in a measured run on a quiet two-core machine, two jobs at a time
-# (unlisted jobs: a few seconds). Only the order depends on them: the slowest start first.
+# Slow tests that get a job of their own, per pass and package, so that they overlap with the rest
+# of their package (which then runs with -skip for them). The job is named package#Test.
+declare -A split=(
+	["full worker"]='TestChaos'
+)
+
+# Rough seconds per job on a quiet two-core machine, two jobs at a time (scaled from measured
+# runs; unlisted jobs: a few seconds). Only the order depends on them: the slowest start first,
+# so that the longest job, the race pass of cmd/wnm, does not start last.
 declare -A expect=(
-	["race cmd/wnm"]=300 ["full cmd/wnm"]=150 ["race worker"]=150 ["full worker"]=150
-	["race units/install"]=150 ["full units/install"]=100 ["race testenv/nspawn"]=120
-	["full testenv/nspawn"]=100 ["race+ cmd/wnm"]=60 ["race+ worker/survey"]=40
-	["full testenv/fakeantnode"]=30 ["race testenv/fakeantnode"]=30 ["race gen"]=30 ["full gen"]=20
-	["race worker/store"]=30 ["full worker/store"]=20 ["race worker/firewall"]=20
-	["full worker/firewall"]=15 ["race units/setsid"]=25 ["full units/setsid"]=20
+	["race cmd/wnm"]=270 ["full testenv/nspawn"]=140 ["race worker"]=120 ["full cmd/wnm"]=80
+	["full worker#TestChaos"]=60 ["full units/install"]=45 ["race worker/store"]=40
+	["full worker"]=35 ["race+ cmd/wnm"]=25 ["full gen"]=25 ["race units/setsid"]=25
+	["race gen"]=20 ["full units/setsid"]=20 ["race+ worker/survey"]=15 ["full worker/store"]=15
 	["build linux/amd64"]=15 ["build linux/arm64"]=15 ["build darwin/amd64"]=15 ["build darwin/arm64"]=15
+	["race testenv/nspawn"]=8 ["race testenv/fakeantnode"]=8 ["full testenv/fakeantnode"]=8
+	["race units/install"]=8
 )
 
 # The queue: "kind target" per job, then sorted by expected time, slowest first.
@@ -127,7 +134,10 @@ queue=()
 for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do queue+=("build $target"); done
 for pass in race full; do
 	for p in "${pkgs[@]}"; do
-		if [ -n "${hastests[$p]:-}" ]; then queue+=("$pass $p"); fi
+		if [ -z "${hastests[$p]:-}" ]; then continue; fi
+		queue+=("$pass $p")
+		names=${split["$pass $(short "$p")"]:-}
+		if [ -n "$names" ]; then queue+=("$pass $p#${names// /|}"); fi
 	done
 done
 for p in "${pkgs[@]}"; do
@@ -140,11 +150,18 @@ done | sort -t$'\t' -k1,1nr -s | cut -f2)
 
 # runjob INDEX: the job's command, output to its log.
 runjob() {
-	local kind=${queue[$1]%% *} target=${queue[$1]#* } names
+	local kind=${queue[$1]%% *} target=${queue[$1]#* } names pkg sel=()
+	pkg=${target%%#*}
+	if [ "$pkg" != "$target" ]; then
+		sel=(-v -run "^(${target#*#})\$")
+	else
+		names=${split["$kind $(short "$pkg")"]:-}
+		if [ -n "$names" ]; then sel=(-skip "^(${names// /|})\$"); fi
+	fi
 	case $kind in
 	build) CGO_ENABLED=0 GOOS=${target%/*} GOARCH=${target#*/} exec setsid go build ./... ;;
-	race) exec env -u WNM_INTEGRATION setsid go test -race -short -shuffle=on -count=1 -timeout 30m "$target" ;;
-	full) exec setsid go test -shuffle=on -count=1 -timeout 30m "$target" ;;
+	race) exec env -u WNM_INTEGRATION setsid go test -race -short -shuffle=on -count=1 -timeout 30m "${sel[@]}" "$pkg" ;;
+	full) exec setsid go test -shuffle=on -count=1 -timeout 30m "${sel[@]}" "$pkg" ;;
 	race+)
 		names=${raceplus[$target]}
 		exec setsid go test -race -v -count=1 -timeout 30m -run "^(${names// /|})\$" "$target"
@@ -152,18 +169,22 @@ runjob() {
 	esac
 }
 
-# verdict INDEX RC: ok, FAIL or "--" (no tests), from the exit code and the log. A race+ job
-# passes only if every named test ran and passed: a renamed test must not silently drop out.
+# verdict INDEX RC: ok, FAIL or "--" (no tests), from the exit code and the log. A race+ or
+# split-off job passes only if every named test ran and passed: a renamed test must not silently
+# drop out.
 verdict() {
-	local i=$1 rc=$2 log=${logs[$1]} kind=${queue[$1]%% *} target=${queue[$1]#* } n
+	local i=$1 rc=$2 log=${logs[$1]} kind=${queue[$1]%% *} target=${queue[$1]#* } n names
 	if [ "$rc" != 0 ]; then
 		echo FAIL
 		return
 	fi
-	if [ "$kind" = race+ ]; then
-		for n in ${raceplus[$target]}; do
+	names=
+	if [ "$kind" = race+ ]; then names=${raceplus[$target]}; fi
+	if [ "${target#*#}" != "$target" ]; then names=${target#*#} names=${names//|/ }; fi
+	if [ -n "$names" ]; then
+		for n in $names; do
 			if ! grep -q "^--- PASS: $n " "$log"; then
-				echo "race+: $n did not run and pass" >>"$log"
+				echo "$n did not run and pass" >>"$log"
 				echo FAIL
 				return
 			fi
@@ -178,20 +199,29 @@ verdict() {
 
 declare -A passed=() failed=() notests=()
 took=()
-for k in build race race+ full; do passed[$k]=0 failed[$k]=0 notests[$k]=0; done
+for k in build race race+ full split; do passed[$k]=0 failed[$k]=0 notests[$k]=0; done
 logs=()
 for i in "${!queue[@]}"; do
 	j=${queue[$i]}
 	mkdir -p "$work/logs/${j%% *}"
-	logs[i]="$work/logs/${j%% *}/$(short "${j#* }" | tr / _).log"
+	logs[i]="$work/logs/${j%% *}/$(short "${j#* }" | tr '/|' '_+').log"
 done
 
 total=${#queue[@]}
 nraceplus=0
-for j in "${queue[@]}"; do if [ "${j%% *}" = race+ ]; then nraceplus=$((nraceplus + 1)); fi; done
+nsplit=0
+for j in "${queue[@]}"; do
+	if [ "${j%% *}" = race+ ]; then nraceplus=$((nraceplus + 1)); fi
+	if [ "${j#*#}" != "$j" ]; then nsplit=$((nsplit + 1)); fi
+done
 echo "== $total jobs, $slots at a time: 4 cross builds, 3 test passes over ${#hastests[@]} packages with tests (of ${#pkgs[@]}) ($(elapsed))"
 started=()
 declare -A status=()
+# pkgof INDEX: the package a job tests.
+pkgof() {
+	local t=${queue[$1]#* }
+	echo "${t%%#*}"
+}
 finished=0
 lastbeat=$(date +%s)
 # reap: report every job that has ended. Bash collects ended children on its own, so an ended job
@@ -210,26 +240,31 @@ reap() {
 		finished=$((finished + 1))
 		kind=${queue[i]%% *}
 		name=$(short "${queue[i]#* }")
+		counter=$kind
+		if [ "${name#*#}" != "$name" ]; then counter=split; fi
 		secs=$(($(date +%s) - started[i]))
 		took[$i]=$secs
 		v=$(verdict "$i" "$rc")
 		case $v in
-		ok) passed[$kind]=$((passed[$kind] + 1)) ;;
-		FAIL) failed[$kind]=$((failed[$kind] + 1)) ;;
-		*) notests[$kind]=$((notests[$kind] + 1)) ;;
+		ok) passed[$counter]=$((passed[$counter] + 1)) ;;
+		FAIL) failed[$counter]=$((failed[$counter] + 1)) ;;
+		*) notests[$counter]=$((notests[$counter] + 1)) ;;
 		esac
 		printf '   [%2d/%d] %-4s %-5s %-26s %4ss  (%s)\n' "$finished" "$total" "$v" "$kind" "$name" "$secs" "$(elapsed)"
 		if [ "$v" = FAIL ]; then tail -n 40 "${logs[i]}" | sed 's/^/        /'; fi
 	done
 }
 while [ "$finished" -lt "$total" ]; do
-	# Start the next jobs in queue order, but never two of one package at once: the passes of a
-	# package pick the same port ranges for their fake nodes.
+	# Start the next jobs in queue order, but not two passes of one package at once: they run
+	# the same tests, which could meet on something shared that escaped their own temporary
+	# directories. (The fake nodes' port ranges are held across processes by testenv/ports.)
+	# A split-off test overlaps with the rest of its package: never the same test twice.
 	for ((i = 0; i < total && ${#running[@]} < slots; i++)); do
 		if [ -n "${started[$i]:-}" ]; then continue; fi
 		busy=
 		for pid in "${!running[@]}"; do
-			if [ "${queue[running[$pid]]#* }" = "${queue[i]#* }" ]; then busy=1; fi
+			j=${running[$pid]}
+			if [ "${queue[j]%% *}" != "${queue[i]%% *}" ] && [ "$(pkgof "$j")" = "$(pkgof "$i")" ]; then busy=1; fi
 		done
 		if [ -n "$busy" ]; then continue; fi
 		runjob "$i" >"${logs[i]}" 2>&1 &
@@ -272,12 +307,15 @@ for kind in race full; do
 	echo "   $kind: ${passed[$kind]} packages passed, ${failed[$kind]} failed, $((notests[$kind] + without)) without tests (of ${#pkgs[@]})"
 done
 echo "   race+ (concurrency tests without -short): ${passed[race+]} packages passed, ${failed[race+]} failed (of $nraceplus)"
+if [ "$nsplit" != 0 ]; then
+	echo "   split-off slow tests (their package's other tests are counted above): ${passed[split]} passed, ${failed[split]} failed (of $nsplit)"
+fi
 printf '   slowest:'
 for i in "${!took[@]}"; do printf '%s\t%s\n' "${took[$i]}" "${queue[i]%% *} $(short "${queue[i]#* }")"; done |
 	sort -nr | head -5 | while IFS=$'\t' read -r s j; do printf ' %s %ss;' "$j" "$s"; done
 echo
 total_failed=0
-for kind in build race race+ full; do total_failed=$((total_failed + failed[$kind])); done
+for kind in build race race+ full split; do total_failed=$((total_failed + failed[$kind])); done
 if [ "$total_failed" != 0 ]; then
 	keep=1
 	echo "$total_failed jobs failed; their logs are in $work/logs"
