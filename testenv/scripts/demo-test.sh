@@ -15,6 +15,9 @@
 #      namespace was used;
 #   5. stops the busy loops and checks that no process started from the demo is left and that
 #      its scratch directories are gone.
+# Each demo run is bounded (10 minutes as root, 20 as the other account, whose first build
+# compiles the standard library and every module from scratch); the scenario itself takes about
+# half a minute once wnm is built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
