@@ -83,6 +83,9 @@ func (c *cycle) spec(n store.Node) gen.Node {
 		Port:           n.Port, MetricsPort: n.MetricsPort, Host: n.Host, Wallet: n.Wallet,
 		NoUPnP: c.Config.NoUPnP, Env: env,
 	}
+	if n.NoUPnP != nil { // an adopted node keeps what its own unit had
+		s.NoUPnP = *n.NoUPnP != 0
+	}
 	if strings.HasSuffix(n.Service, ".service") && n.Service != gen.UnitName(n.ID) {
 		s.Unit = n.Service // an adopted unit keeps its name on disk
 	}

@@ -298,11 +298,16 @@ func AdoptedRow(a gen.Adopted, now time.Time, manager, host string) store.Node {
 	for _, kv := range a.Env {
 		env = append(env, kv[0]+"="+kv[1])
 	}
+	noUPnP := 0
+	if a.NoUPnP {
+		noUPnP = 1
+	}
 	return store.Node{
 		ID: a.ID, MachineID: 1, ManagerType: manager, NodeName: fmt.Sprintf("%04d", a.ID),
 		Service: a.Service, User: owner, Binary: a.Binary, RootDir: a.RootDir, LogDir: a.LogDir,
 		Port: a.Port, MetricsPort: a.MetricsPort, RPCPort: 0, Network: network, Wallet: a.Wallet,
 		Status: store.StatusStopped, Timestamp: now.Unix(), Age: age, Host: host,
 		Method: manager, Layout: "1", Environment: strings.Join(env, " "), Rewards: "0",
+		NoUPnP: &noUPnP,
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
+	"github.com/wnm-project/wnm/testenv/ports"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/lock"
 	"github.com/wnm-project/wnm/worker/store"
@@ -176,14 +177,9 @@ func runChaos(t *testing.T, seed uint64, kills int) {
 	c.DelayStart, c.DelayUpgrade, c.DelayRemove = 1, 1, 1
 	c.MaxStarts, c.MaxUpgrades, c.MaxRemovals, c.MaxOperations = 5, 5, 5, 10
 	c.SurveyTimeout = 1000
-	// Harnesses of different seeds may run at once: each searches from its own port range.
-	var skip []int
-	for s := 20; s < 20+int(seed%12)*3; s++ {
-		skip = append(skip, s)
-	}
-	p := freeThousands(t, 10, skip...)
-	m := freeThousands(t, 10, append(skip, p)...)
-	c.PortStart, c.MetricsPortStart, c.RPCPortStart = p, m, freeThousands(t, 1, append(skip, p, m)...)
+	// Harnesses of different seeds may run at once: each holds its own port ranges.
+	r := ports.Thousands(t, 3, 10)
+	c.PortStart, c.MetricsPortStart, c.RPCPortStart = r[0], r[1], r[2]
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/poll"
+	"github.com/wnm-project/wnm/testenv/ports"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/decide"
 	"github.com/wnm-project/wnm/worker/store"
@@ -60,44 +60,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// freeThousands finds a port range start whose ports 1..n are all free on loopback, TCP and UDP.
-func freeThousands(t *testing.T, n int, skip ...int) int {
-	// Test processes running at once on a shared machine search from different places, so that
-	// they rarely pick the same range between the check and the nodes' start.
-	first := os.Getpid() % 44
-	for i := 0; i < 44; i++ {
-		start := 20 + (first+i)%44
-		taken := false
-		for _, s := range skip {
-			taken = taken || s == start
-		}
-		if taken {
-			continue
-		}
-		ok := true
-		for id := 1; id <= n && ok; id++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", start*1000+id))
-			if err != nil {
-				ok = false
-				continue
-			}
-			l.Close()
-			// Node ports are UDP: other tests' nodes on this shared machine may hold them.
-			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", start*1000+id))
-			if err != nil {
-				ok = false
-				continue
-			}
-			u.Close()
-		}
-		if ok {
-			return start
-		}
-	}
-	t.Fatal("no free port range")
-	return 0
-}
-
 func newFleet(t *testing.T, change func(*config.Config)) *fleet {
 	t.Helper()
 	return newFleetAt(t, t.TempDir(), change)
@@ -119,9 +81,8 @@ func newFleetAt(t *testing.T, dir string, change func(*config.Config)) *fleet {
 	c.NodeCap = 3
 	c.DelayStart, c.DelayUpgrade, c.DelayRemove = 60, 60, 60
 	c.SurveyTimeout = 1000
-	p := freeThousands(t, 20)
-	m := freeThousands(t, 20, p)
-	c.PortStart, c.MetricsPortStart, c.RPCPortStart = p, m, freeThousands(t, 1, p, m)
+	r := ports.Thousands(t, 3, 20)
+	c.PortStart, c.MetricsPortStart, c.RPCPortStart = r[0], r[1], r[2]
 	if change != nil {
 		change(&c)
 	}
@@ -529,7 +490,7 @@ func TestHangingNodeDoesNotStallCycle(t *testing.T) {
 	defer syscall.Kill(pid, syscall.SIGCONT)
 	start := time.Now()
 	r := f.cycle(61*time.Second, nil)
-	if took := time.Since(start); took > 3*time.Second {
+	if took := time.Since(start); took > 20*time.Second { // without survey_timeout it waits for good
 		t.Errorf("cycle with a hanging node took %v", took)
 	}
 	if !hasTransition(r, 2, decide.Stopped) {

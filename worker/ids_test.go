@@ -162,8 +162,19 @@ func TestNewIDsStayClear(t *testing.T) {
 			if !slices.Equal(dryAdds, adds) {
 				t.Errorf("run --dry_run adds %v, plan adds %v", dryAdds, adds)
 			}
+			// A forced add (wnm node add) chooses the same id.
+			forced, err := Force(context.Background(), Options{Store: st, Config: dry, Platform: plat, Manager: m,
+				Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
+				Survey:    func(context.Context, survey.Options) survey.Observation { return obs },
+				HeldPorts: func(context.Context) (map[int]bool, error) { return held, nil }}, ForceRequest{Action: "add"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := forced.Get("node"), fmt.Sprintf("antnode%04d", tt.want); got != want {
+				t.Errorf("forced add: %v, want node %s", forced, want)
+			}
 			if rows, _ := st.Nodes(context.Background()); len(rows) != 3 {
-				t.Errorf("the dry run left %d rows, want 3", len(rows))
+				t.Errorf("the dry runs left %d rows, want 3", len(rows))
 			}
 		})
 	}
@@ -214,5 +225,22 @@ func TestAntctlUnitsAreAdopted(t *testing.T) {
 	}
 	if !slices.Equal(ad.Reserved, []int{7}) {
 		t.Errorf("reserved %v, want [7] (its --rpc port 30007)", ad.Reserved)
+	}
+}
+
+// TestAdoptedNodeKeepsItsNoUPnP: a node adopted from a unit keeps whether that unit passed
+// --no-upnp when wnm writes its unit again; wnm's own nodes follow the machine's no_upnp.
+func TestAdoptedNodeKeepsItsNoUPnP(t *testing.T) {
+	for _, machine := range []bool{false, true} {
+		c := &cycle{Options: Options{Config: config.Config{NoUPnP: machine}}}
+		for _, unit := range []bool{false, true} {
+			row := AdoptedRow(gen.Adopted{ID: 7, Service: "antnode007.service", RootDir: "/r/antnode007", NoUPnP: unit}, time.Unix(1, 0), "systemd+sudo", "")
+			if got := c.spec(row).NoUPnP; got != unit {
+				t.Errorf("no_upnp %v, unit with --no-upnp %v: spec has %v", machine, unit, got)
+			}
+		}
+		if got := c.spec(store.Node{ID: 8}).NoUPnP; got != machine {
+			t.Errorf("no_upnp %v: wnm's own node has %v", machine, got)
+		}
 	}
 }

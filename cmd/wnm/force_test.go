@@ -14,6 +14,7 @@ import (
 
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/poll"
+	"github.com/wnm-project/wnm/testenv/ports"
 	"github.com/wnm-project/wnm/worker/store"
 )
 
@@ -24,7 +25,7 @@ func TestForcedActionWaitsForCycle(t *testing.T) {
 		t.Skip("builds wnm and runs real processes")
 	}
 	bin := buildWnm(t)
-	env, home := slowMachine(t, bin)
+	env, home := slowMachine(t, bin, 3*time.Second)
 	// The process manager is explicit, so that no database elsewhere on the host decides the mode.
 	env = append(env, "WNM_PROCESS_MANAGER=setsid+user")
 	cycle := make(chan run)
@@ -72,11 +73,7 @@ func fleetHome(t *testing.T, bin string, extra ...string) (env []string, home st
 		t.Fatal(err)
 	}
 	fakeantnode.Release(t, fakeantnode.Build(t), "0.4.17", antnode)
-	ranges, err := portRanges(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { releaseRanges(ranges) })
+	ranges := ports.Thousands(t, 3, 20)
 	env = append(os.Environ(), "HOME="+home, "WNM_PROCESS_MANAGER=setsid+user")
 	args := append([]string{"init", "--rewards_address", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
 		"--process_manager", "setsid+user", "--antnode_path", antnode,

@@ -11,6 +11,7 @@ import (
 	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/anm"
 	"github.com/wnm-project/wnm/worker/config"
+	"github.com/wnm-project/wnm/worker/survey"
 )
 
 type initCmd struct{}
@@ -54,11 +55,11 @@ func (initCmd) Run(s *session) error {
 	if err := s.checkAnm(cfg); err != nil {
 		return err
 	}
-	boot, err := worker.BootTime(ctx)
+	boot, err := survey.BootTime(ctx)
 	if err != nil {
 		s.logger().Warn("cannot read the boot time; the first cycle will resurvey", "err", err)
 	}
-	m := worker.MachineFromConfig(cfg, worker.CPUCount(), boot)
+	m := worker.MachineFromConfig(cfg, survey.CPUCount(), boot)
 	db, err := worker.CreateStore(ctx, cfg.DBPath, m)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)

@@ -11,8 +11,8 @@ import (
 
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units/install"
-	"github.com/wnm-project/wnm/worker"
 	"github.com/wnm-project/wnm/worker/config"
+	"github.com/wnm-project/wnm/worker/survey"
 )
 
 // scheduleFlags are the flags install and uninstall share.
@@ -129,7 +129,7 @@ func (f scheduleFlags) options(s *session, installing bool) (install.Options, er
 	if t.Scheduler == install.Launchd {
 		goos = "darwin" // rendering a Mac's job elsewhere (--root) still wants the Mac's log path
 	}
-	plat := config.Platform{OS: goos, Mode: cmode, Home: host.Home, CPUCount: worker.CPUCount()}
+	plat := config.Platform{OS: goos, Mode: cmode, Home: host.Home, CPUCount: survey.CPUCount()}
 	// The database the scheduled cycle will open: the mode's default, or the dbpath this account's
 	// settings name. The service waits for it (ConditionPathExists=), as the package's does.
 	// Uninstall needs no database, and must work whatever the settings say.

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/wnm-project/wnm/testenv/fakes"
 	"github.com/wnm-project/wnm/testenv/golden"
 	"github.com/wnm-project/wnm/testenv/poll"
+	"github.com/wnm-project/wnm/testenv/ports"
 	"github.com/wnm-project/wnm/testenv/upstreamdb"
 	"github.com/wnm-project/wnm/units/setsid"
 	"github.com/wnm-project/wnm/worker/lock"
@@ -108,11 +108,11 @@ func TestScripts(t *testing.T) {
 				return fmt.Errorf("release the fake antnode: %w\n%s", err, b)
 			}
 			e.Setenv("FAKEANTNODE", fake)
-			ranges, err := portRanges(3)
+			ranges, release, err := ports.Reserve(3, 20)
 			if err != nil {
 				return err
 			}
-			e.Defer(func() { releaseRanges(ranges) })
+			e.Defer(release)
 			e.Setenv("PORT", strconv.Itoa(ranges[0]))
 			e.Setenv("MPORT", strconv.Itoa(ranges[1]))
 			e.Setenv("RPORT", strconv.Itoa(ranges[2]))
@@ -171,58 +171,6 @@ func cmdHoldlock(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("holdlock: %v", err)
 	}
 	ts.Defer(func() { l.Unlock() })
-}
-
-var (
-	portsMu    sync.Mutex
-	portsTaken = map[int]bool{}
-)
-
-// releaseRanges returns ranges that portRanges reserved.
-func releaseRanges(ranges []int) {
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	for _, r := range ranges {
-		delete(portsTaken, r)
-	}
-}
-
-// portRanges reserves n port ranges (in thousands) whose ports 1..20 are free on loopback, distinct
-// from the ranges of every other running script of this test process.
-func portRanges(n int) ([]int, error) {
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	var out []int
-	// Other test processes on the machine start their searches low; this one starts high.
-	for start := 60; start > 20 && len(out) < n; start-- {
-		if portsTaken[start] {
-			continue
-		}
-		free := true
-		for id := 1; id <= 20 && free; id++ {
-			addr := fmt.Sprintf("127.0.0.1:%d", start*1000+id)
-			l, err := net.Listen("tcp", addr)
-			if err != nil {
-				free = false
-				continue
-			}
-			l.Close()
-			u, err := net.ListenPacket("udp", addr)
-			if err != nil {
-				free = false
-				continue
-			}
-			u.Close()
-		}
-		if free {
-			portsTaken[start] = true
-			out = append(out, start)
-		}
-	}
-	if len(out) < n {
-		return nil, errors.New("no free port ranges left")
-	}
-	return out, nil
 }
 
 // killNodes kills every node process whose pid file is under dir.

@@ -17,6 +17,7 @@ import (
 	"github.com/wnm-project/wnm/worker/anm"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/store"
+	"github.com/wnm-project/wnm/worker/survey"
 )
 
 // anmRoot is the prefix under which anm's files are read and its cron file moved: WNM_ROOT, as
@@ -122,11 +123,11 @@ func (s *session) migrateAnm(ctx context.Context) error {
 		restore()
 		return fmt.Errorf("--migrate_anm: %w (nothing was changed)", anm.BlockedError{Path: anm.Path(root, anm.FileBlock)})
 	}
-	boot, err := worker.BootTime(ctx)
+	boot, err := survey.BootTime(ctx)
 	if err != nil {
 		s.logger().Warn("cannot read the boot time; the first cycle will resurvey", "err", err)
 	}
-	m := worker.MachineFromConfig(cfg, worker.CPUCount(), boot)
+	m := worker.MachineFromConfig(cfg, survey.CPUCount(), boot)
 	if len(t.KnownIDs) > 0 {
 		h := slices.Max(t.KnownIDs)
 		m.HighestNodeIDUsed = &h
@@ -188,7 +189,7 @@ func (s *session) printTakeover(t *anm.Takeover, r *config.Resolved, cfg config.
 	fmt.Fprintf(w, "  dbpath\t%s\t\t\t\n", cfg.DBPath)
 	w.Flush()
 	if t.NoUPnPMixed {
-		fmt.Fprintln(out, "  note: only some units pass --no-upnp; wnm's no_upnp applies to every node it (re)starts")
+		fmt.Fprintln(out, "  note: only some units pass --no-upnp; each adopted node keeps its unit's choice, and no_upnp applies to the nodes wnm adds")
 	}
 	if len(t.Ignored) > 0 {
 		fmt.Fprintln(out, "\nanm settings without a wnm equivalent (kept in anm's files, not applied):")

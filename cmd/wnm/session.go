@@ -11,9 +11,11 @@ import (
 	"github.com/wnm-project/wnm/gen"
 	"github.com/wnm-project/wnm/units"
 	"github.com/wnm-project/wnm/worker"
+	"github.com/wnm-project/wnm/worker/anm"
 	"github.com/wnm-project/wnm/worker/config"
 	"github.com/wnm-project/wnm/worker/lock"
 	"github.com/wnm-project/wnm/worker/store"
+	"github.com/wnm-project/wnm/worker/survey"
 )
 
 // session is one invocation of wnm: the parsed command line and what was resolved from it.
@@ -27,7 +29,7 @@ type session struct {
 
 // platform returns the platform with mode m.
 func (e *env) platform(m gen.Mode) config.Platform {
-	return config.Platform{OS: e.goos, Mode: m, Home: e.home, CPUCount: worker.CPUCount()}
+	return config.Platform{OS: e.goos, Mode: m, Home: e.home, CPUCount: survey.CPUCount()}
 }
 
 // sources gathers the non-database layers.
@@ -87,6 +89,8 @@ type state struct {
 	st       *store.Store // nil when there is no database, or it was read read-only
 	dbExists bool
 	stored   *config.Config
+	// anm is anm's machine file when anm is installed here (Linux), else "".
+	anm string
 }
 
 func (st *state) close() {
@@ -131,6 +135,11 @@ func (s *session) load(ctx context.Context, acc access) (*state, error) {
 		s.logger().Warn(w)
 	}
 	out := &state{plat: p, resolved: r}
+	if f := anm.Path(s.anmRoot(), anm.FileSystem); s.env.goos == "linux" {
+		if _, err := os.Stat(f); err == nil {
+			out.anm = f
+		}
+	}
 	open := store.Open
 	if acc == readOnly || (acc == readOnlyIfDryRun && r.DryRun) {
 		open = func(ctx context.Context, path string, _ ...store.Option) (*store.Store, error) {
@@ -175,6 +184,10 @@ func (s *session) load(ctx context.Context, acc access) (*state, error) {
 func (st *state) needMachine() error {
 	if st.stored != nil {
 		return nil
+	}
+	if !st.dbExists && st.anm != "" {
+		return fmt.Errorf("no database found at %s; anm is installed on this machine (%s): see its takeover first with "+
+			"sudo wnm init --migrate_anm --dry_run, then run it without --dry_run", config.Printable(st.resolved.DBPath), config.Printable(st.anm))
 	}
 	if !st.dbExists {
 		return fmt.Errorf("no database found at %s; initialise wnm first: wnm init --rewards_address YOUR_ETH_ADDRESS", config.Printable(st.resolved.DBPath))

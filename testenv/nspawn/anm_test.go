@@ -35,6 +35,7 @@ Restart=always
 // never 13's). (Whether it grows depends
 // on the shared host's CPU, which the container sees; the takeover checks do not.)
 func TestAnmTakeover(t *testing.T) {
+	t.Parallel() // its own container, like each TestSystemdFleet mode
 	f := newFleet(t, fleetMode{manager: "systemd+sudo", nodeUID: "ant", transport: "systemctl"})
 	m := f.m
 	nodes := []struct {

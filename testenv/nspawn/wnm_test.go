@@ -109,6 +109,9 @@ func TestSystemdFleet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Each mode boots its own container, and most of its time is spent waiting for
+			// cycles and units: the modes overlap (go test -parallel, GOMAXPROCS by default).
+			t.Parallel()
 			f := newFleet(t, tt.mode)
 			f.init()
 

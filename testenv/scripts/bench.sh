@@ -9,7 +9,9 @@
 # With BASE set to a git revision (BASE=main), the wnm of that revision is built too and measured
 # in the same run, its start-ups and cycles alternating with this tree's on the same fleet, so that
 # the "before" and "wnm" columns compare under the same load.
-# Usage: [BASE=rev] testenv/scripts/bench.sh [NODES=50,1000] [CYCLES=7] [STARTS=30]
+# With PROFILE_DIR set, every measured cycle of this tree's wnm writes a CPU profile there
+# (wnm run --cpuprofile; read them with go tool pprof).
+# Usage: [BASE=rev] [PROFILE_DIR=dir] testenv/scripts/bench.sh [NODES=50,1000] [CYCLES=7] [STARTS=30]
 # Bringing up the 1,000-node fleet takes several minutes: wnm copies and syncs the node binary for
 # every node it adds. NODES=50 gives a quick table.
 # Exit status: 0 when every goal is met, 1 when one is not, 2 on a build failure.
@@ -41,6 +43,7 @@ if ! GOPROXY=off build 2>"$scratch/build.log"; then
 fi
 base=()
 [ -n "${BASE:-}" ] && base=(-base "$scratch/wnm-base")
+[ -n "${PROFILE_DIR:-}" ] && mkdir -p "$PROFILE_DIR" && base+=(-cpuprofile "$PROFILE_DIR")
 TMPDIR="$scratch" "$scratch/wnmbench" -wnm "$scratch/wnm" "${base[@]}" -fake "$scratch/fakeantnode" \
 	-capture worker/survey/openmetrics/testdata/antnode-metrics.txt \
 	-nodes "$nodes" -cycles "$cycles" -starts "$starts"

@@ -132,6 +132,7 @@ func TestRealSystemd(t *testing.T) {
 			name = "user"
 		}
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each boots its own container and mostly waits on the timer
 			m := nspawn.Boot(t, nspawn.Options{Bind: []nspawn.Bind{
 				{Src: wnm, Dst: wnmInside, ReadOnly: true}, {Src: fake, Dst: fakeInside, ReadOnly: true},
 			}})

@@ -103,3 +103,37 @@ func TestParsePlistErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAdopter: the manager lists the plists of its dir for adoption, accepts only wnm's names
+// and reads a node id out of a plist's file name.
+func TestAdopter(t *testing.T) {
+	m, err := New(Options{Mode: gen.ModeUser, UID: 501, PlistDir: mustAbs(t, filepath.Join("testdata", "LaunchAgents"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Definitions()
+	want, wantErr := ScanPlists(filepath.Join("testdata", "LaunchAgents"))
+	if diff := cmp.Diff(want, got); diff != "" || err == nil || err.Error() != wantErr.Error() {
+		t.Errorf("Definitions = %v; want ScanPlists' %v (-want +got):\n%s", err, wantErr, diff)
+	}
+	if err := m.CheckName(gen.Adopted{ID: 7, Service: "com.autonomi.antnode-7.plist"}); err != nil {
+		t.Errorf("CheckName(wnm's name) = %v", err)
+	}
+	if err := m.CheckName(gen.Adopted{ID: 7, Service: "com.autonomi.antnode-007.plist"}); err == nil || err.Error() != "not named as wnm names nodes (com.autonomi.antnode-7.plist)" {
+		t.Errorf("CheckName(another name) = %v", err)
+	}
+	for name, want := range map[string]int{"com.autonomi.antnode-7.plist": 7, "com.autonomi.antnode-12.plist": 12, "antnode0007.service": 0, "com.autonomi.wnm.plist": 0} {
+		if id, ok := m.DefinitionID(name); id != want || ok != (want > 0) {
+			t.Errorf("DefinitionID(%q) = %d, %v; want %d", name, id, ok, want)
+		}
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}

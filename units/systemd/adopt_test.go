@@ -1,6 +1,7 @@
 package systemd
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,5 +107,33 @@ func TestParseUnitErrors(t *testing.T) {
 	a, err := ParseUnit("antnode0001.service", "[Service]\nEnvironment=A=1\nEnvironment=\nEnvironment=B=2\n"+exec)
 	if err != nil || len(a.Env) != 1 || a.Env[0] != [2]string{"B", "2"} {
 		t.Errorf("ParseUnit with a reset environment = %q, %v; want only B=2", a.Env, err)
+	}
+}
+
+// TestAdopter: the manager lists the units of its dir for adoption, accepts every node unit
+// name (anm's three-digit ones included) and reads a node id out of a unit's file name.
+func TestAdopter(t *testing.T) {
+	dir, err := filepath.Abs(filepath.Join("testdata", "anm", "etc", "systemd", "system"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(Options{Mode: gen.ModeSudo, UnitDir: dir, Transport: TransportSystemctl, Runner: newRecorder()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Definitions()
+	want, wantErr := ScanUnits(dir)
+	if diff := cmp.Diff(want, got); diff != "" || fmt.Sprint(err) != fmt.Sprint(wantErr) || len(got) == 0 {
+		t.Errorf("Definitions = %d units, %v; want ScanUnits' %d, %v (-want +got):\n%s", len(got), err, len(want), wantErr, diff)
+	}
+	for _, name := range []string{"antnode0007.service", "antnode007.service"} {
+		if err := m.CheckName(gen.Adopted{ID: 7, Service: name}); err != nil {
+			t.Errorf("CheckName(%s) = %v", name, err)
+		}
+	}
+	for name, want := range map[string]int{"antnode0007.service": 7, "antnode013.service": 13, "com.autonomi.antnode-7.plist": 0, "wnm.service": 0} {
+		if id, ok := m.DefinitionID(name); id != want || ok != (want > 0) {
+			t.Errorf("DefinitionID(%q) = %d, %v; want %d", name, id, ok, want)
+		}
 	}
 }

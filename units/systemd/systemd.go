@@ -332,7 +332,7 @@ func statusOf(p Properties) units.Status {
 }
 
 // unitFile matches the node unit names anm (3 and 4 digits) and wnm write.
-var unitFile = regexp.MustCompile(`^antnode([0-9]+)\.service$`)
+var unitFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^antnode([0-9]+)\.service$`) })
 
 // Discover returns the ids of the node units in the unit dir (antnode<digits>.service files),
 // sorted and without repeats. A missing unit dir holds no nodes.
@@ -360,7 +360,7 @@ func (m *Manager) Discover(_ context.Context) ([]int, error) {
 func UnitID(name string) (int, bool) { return unitID(name) }
 
 func unitID(name string) (int, bool) {
-	sub := unitFile.FindStringSubmatch(name)
+	sub := unitFile().FindStringSubmatch(name)
 	if sub == nil {
 		return 0, false
 	}

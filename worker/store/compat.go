@@ -88,7 +88,7 @@ var upstreamAddable = []addable{
 	{"node", "rpc_port", "INTEGER NOT NULL DEFAULT 0", "0"},
 }
 
-// wnmAddable are wnm's own columns (schema/0002_wnm.sql), read at their
+// wnmAddable are wnm's own columns (schema/0002_wnm.sql and later), read at their
 // defaults from a file that does not have them yet.
 var wnmAddable = []addable{
 	{"machine", "wnm_boot_time", "", "0"},
@@ -96,6 +96,7 @@ var wnmAddable = []addable{
 	{"machine", "survey_concurrency", "", "32"},
 	{"node", "wnm_intent", "", "''"},
 	{"node", "wnm_intent_at", "", "0"},
+	{"node", "wnm_no_upnp", "", "NULL"},
 }
 
 // defaultLiteral returns the literal a missing column reads as, if it may be

@@ -132,6 +132,7 @@ var upstreamDefaults = map[string]string{
 	"node.rewards": "'0' text", "node.connected_peers": "0 integer",
 	"machine.wnm_boot_time": "0 integer", "machine.survey_timeout_ms": "2000 integer",
 	"machine.survey_concurrency": "32 integer", "node.wnm_intent": "'' text", "node.wnm_intent_at": "0 integer",
+	"node.wnm_no_upnp": "NULL null",
 }
 
 func defaultFor(table, col string) (string, bool) {

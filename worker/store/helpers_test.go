@@ -100,6 +100,7 @@ func testMachine() Machine {
 // testNode has every field set; ContainerID refers to container 7.
 func testNode(id int) Node {
 	name := fmt.Sprintf("%04d", id)
+	one := 1
 	return Node{
 		ID:              id,
 		MachineID:       1,
@@ -144,6 +145,7 @@ func testNode(id int) Node {
 		Environment:     "RUST_LOG=info",
 		WNMIntent:       "start",
 		WNMIntentAt:     1767225900123,
+		NoUPnP:          &one,
 	}
 }
 

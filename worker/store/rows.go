@@ -130,6 +130,7 @@ func nodeFields(n *Node, v visitor) {
 	v.Text("environment", &n.Environment)
 	v.Text("wnm_intent", &n.WNMIntent)
 	v.Int64("wnm_intent_at", &n.WNMIntentAt)
+	v.NullInt("wnm_no_upnp", &n.NoUPnP)
 }
 
 // cycleFields visits every cycle column except id, which SQLite assigns.

@@ -237,6 +237,7 @@ metrics_port_range_end INTEGER null`)
 		{"node", append(node,
 			column{"wnm_intent", "TEXT", true, "''"},
 			column{"wnm_intent_at", "INTEGER", true, "0"},
+			column{"wnm_no_upnp", "INTEGER", false, "NULL"},
 		)},
 		{"container", container},
 		{"alembic_version", []column{{"version_num", "VARCHAR(32)", true, "NULL"}}},
@@ -341,7 +342,7 @@ func TestAdoptUpstream(t *testing.T) {
 	// An upstream-style insert, which does not name wnm's columns, still works.
 	upstreamCols := strings.Join(sqlText().nodeColumns[1:41], ", ")
 	rows(t, s, "INSERT INTO node (id, "+upstreamCols+") SELECT 3, "+upstreamCols+" FROM node WHERE id = 2;")
-	if n, err := s.Node(ctx, 3); err != nil || n.WNMIntent != "" || n.WNMIntentAt != 0 {
+	if n, err := s.Node(ctx, 3); err != nil || n.WNMIntent != "" || n.WNMIntentAt != 0 || n.NoUPnP != nil {
 		t.Errorf("Node(3) after an upstream-style insert = %+v, %v; want wnm columns at their defaults", n, err)
 	}
 
@@ -457,8 +458,8 @@ func TestLoadMigrations(t *testing.T) {
 			}
 		})
 	}
-	if migs := builtin(t); len(migs) != 2 {
-		t.Errorf("embedded migrations = %d, want 2", len(migs))
+	if migs := builtin(t); len(migs) != 3 {
+		t.Errorf("embedded migrations = %d, want 3", len(migs))
 	}
 }
 

@@ -163,6 +163,9 @@ type Node struct {
 	// wnm additions.
 	WNMIntent   string // what an action is about to do; "" when none
 	WNMIntentAt int64  // when WNMIntent was written, unix milliseconds
+	// NoUPnP is 1 or 0 when the node's own unit said whether to pass --no-upnp (an adopted node
+	// keeps what it had); nil means the machine's no_upnp applies.
+	NoUPnP *int
 }
 
 // Cycle is one row of the cycle table: what one worker cycle saw, planned and

@@ -319,7 +319,7 @@ func cpuBusyTotal(t cpu.TimesStat) (busy, total float64) {
 func (psSource) gauges(ctx context.Context, storage string) (Host, []error) {
 	var h Host
 	var errs []error
-	h.CPUCount = cpuCount()
+	h.CPUCount = CPUCount()
 	if vm, err := mem.VirtualMemoryWithContext(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("memory: %w", err))
 	} else if vm.Total == 0 {
@@ -432,4 +432,20 @@ func loopbackInterfaces() map[string]bool {
 		}
 	}
 	return m
+}
+
+// CPUCount returns how many CPUs this process may run on, at least 1. It is runtime.NumCPU, which
+// on Linux is already the size of the process's affinity set (so taskset and cgroup cpusets count)
+// and elsewhere the logical CPU count. The survey and the machine row read the count only here.
+func CPUCount() int { return max(runtime.NumCPU(), 1) }
+
+// BootTime returns when the host booted: on Linux the kernel's btime in /proc/stat (the host's
+// boot inside a container), elsewhere gopsutil's reading (kern.boottime on macOS). The survey and
+// the machine row read it only here.
+func BootTime(ctx context.Context) (time.Time, error) {
+	s, err := bootTime(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("boot time: %w", err)
+	}
+	return time.Unix(s, 0), nil
 }

@@ -8,11 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // bootTime reads btime from /proc/stat: the kernel's own record, present on
@@ -46,18 +43,6 @@ func parseBtime(r io.Reader) (int64, error) {
 		return 0, err
 	}
 	return 0, errors.New("no btime line in /proc/stat")
-}
-
-// cpuCount is the size of this process's CPU affinity set, which is what a
-// cgroup- or taskset-limited worker can actually use.
-func cpuCount() int {
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err == nil {
-		if n := set.Count(); n > 0 {
-			return n
-		}
-	}
-	return runtime.NumCPU()
 }
 
 // sysBlockHas reports whether /sys/block lists name, i.e. whether it is a

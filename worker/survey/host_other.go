@@ -4,7 +4,6 @@ package survey
 
 import (
 	"context"
-	"runtime"
 
 	"github.com/shirou/gopsutil/v4/host"
 )
@@ -14,8 +13,6 @@ func bootTime(ctx context.Context) (int64, error) {
 	bt, err := host.BootTimeWithContext(ctx)
 	return int64(bt), err
 }
-
-func cpuCount() int { return runtime.NumCPU() }
 
 // sysBlockHas cannot tell without /sys/block; the caller guesses from the name.
 func sysBlockHas(string) (whole, ok bool) { return false, false }

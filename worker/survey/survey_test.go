@@ -258,7 +258,7 @@ func TestPollNode(t *testing.T) {
 			timeout := cmp.Or(tt.timeout, 200*time.Millisecond)
 			start := time.Now()
 			o := testPoller(timeout).poll(t.Context(), target)
-			if took := time.Since(start); took > timeout+2*time.Second {
+			if took := time.Since(start); took > timeout+10*time.Second { // a poll without the timeout hangs for good
 				t.Errorf("poll took %v, want about one timeout (%v) at most", took, timeout)
 			}
 			tt.check(t, o)
@@ -314,7 +314,7 @@ func TestSurvey(t *testing.T) {
 		Timeout:     timeout,
 	})
 	took := time.Since(start)
-	if took > timeout+time.Second {
+	if took > timeout+10*time.Second { // without the timeout the hung node holds it for good
 		t.Errorf("survey took %v with one hung node and a %v timeout", took, timeout)
 	}
 	if obs.Took <= 0 || obs.Took > took {
@@ -386,8 +386,8 @@ func TestSurveyCancelled(t *testing.T) {
 	cancel()
 	targets := []Target{serve(t, 2, hang()), serve(t, 1, hang())}
 	start := time.Now()
-	obs := Survey(ctx, Options{Targets: targets, NodeStorage: t.TempDir(), Timeout: 5 * time.Second})
-	if took := time.Since(start); took > 2*time.Second {
+	obs := Survey(ctx, Options{Targets: targets, NodeStorage: t.TempDir(), Timeout: time.Minute})
+	if took := time.Since(start); took > 20*time.Second { // one ignoring the cancel waits the minute
 		t.Errorf("cancelled survey took %v", took)
 	}
 	if len(obs.Nodes) != 2 || obs.Nodes[0].ID != 1 || obs.Nodes[1].ID != 2 {
@@ -410,8 +410,8 @@ func TestSurveyDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	obs := Survey(ctx, Options{Targets: targets, NodeStorage: t.TempDir(), Timeout: 10 * time.Second, Concurrency: 2})
-	if took := time.Since(start); took > 2*time.Second {
+	obs := Survey(ctx, Options{Targets: targets, NodeStorage: t.TempDir(), Timeout: time.Minute, Concurrency: 2})
+	if took := time.Since(start); took > 20*time.Second { // one ignoring the deadline waits minutes
 		t.Errorf("survey with a 300ms deadline took %v", took)
 	}
 	for _, n := range obs.Nodes {

@@ -2,18 +2,15 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/wnm-project/wnm/testenv/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files (or set WNM_UPDATE=1)")
-
-func updating() bool { return *update || os.Getenv("WNM_UPDATE") == "1" }
 
 func read(t *testing.T, path string) string {
 	t.Helper()
@@ -76,15 +73,7 @@ func TestGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "copyright.golden")
-	if updating() {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if want := read(t, golden); string(got) != want {
-		t.Errorf("the copyright file differs from %s (WNM_UPDATE=1 rewrites it):\n%s", golden, got)
-	}
+	golden.Compare(t, filepath.Join("testdata", "copyright.golden"), got)
 	s := string(got)
 	for _, want := range []string{
 		"Upstream-Contact: wnm developers <developers@example.org>\n",

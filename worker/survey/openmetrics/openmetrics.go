@@ -70,7 +70,8 @@ func Parse(r io.Reader) (map[string]*dto.MetricFamily, error) {
 // them) are listed, and skips every other line without handing it to the
 // parser, which makes it several times cheaper on antnode's /metrics. Lines
 // that are skipped are not checked, so a body that holds none of the named
-// families yields an empty map and no error.
+// families yields an empty map and no error. HELP lines are skipped too: the
+// families it returns carry no help text.
 //
 // It also returns, for each listed name, the value of the first sample with
 // exactly that name as decimal text, without a round trip through float64:
@@ -87,6 +88,19 @@ func ParseSelected(r io.Reader, names ...string) (map[string]*dto.MetricFamily, 
 
 func parse(r io.Reader, sel map[string]bool) (map[string]*dto.MetricFamily, map[string]string, error) {
 	rw := &rewriter{br: bufio.NewReaderSize(r, 4<<10), sel: sel}
+	if sel != nil {
+		// The names a family's descriptors may carry for one of its samples to be selected: the
+		// sample name itself, or without the suffix OpenMetrics adds to counter and info samples.
+		rw.described = make(map[string]bool, 2*len(sel))
+		for n := range sel {
+			rw.described[n] = true
+			for _, suffix := range []string{"_total", "_info"} {
+				if base, ok := strings.CutSuffix(n, suffix); ok {
+					rw.described[base] = true
+				}
+			}
+		}
+	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(rw)
 	if err != nil {
@@ -204,8 +218,11 @@ func Label(fams map[string]*dto.MetricFamily, name, label string) (string, bool)
 // the samples really use; everything else streams straight through.
 type rewriter struct {
 	br  *bufio.Reader
-	sel map[string]bool   // families to keep; nil keeps all
-	raw map[string]string // first value text per selected sample name
+	sel map[string]bool // families to keep; nil keeps all
+	// described holds the family names whose descriptors may describe a selected family: a
+	// family under any other name is skipped without its name being copied. Nil when sel is.
+	described map[string]bool
+	raw       map[string]string // first value text per selected sample name
 
 	out []byte // rewritten text not yet handed to Read
 	off int
@@ -217,10 +234,11 @@ type rewriter struct {
 	done   bool
 
 	held     []held // descriptor lines of the family named heldName
-	heldName string
+	heldName []byte // reused, so that the families skipped cost no allocation
 	heldType string // the TYPE as written, lower case; "" if none yet
 
-	cur family // family of the samples being read
+	cur     family // family of the samples being read
+	curBase []byte // cur's name without any OpenMetrics suffix (reused)
 }
 
 type held struct {
@@ -231,8 +249,7 @@ type held struct {
 
 // family is the family that the preceding descriptors opened.
 type family struct {
-	valid  bool
-	base   string // family name without any OpenMetrics suffix
+	valid  bool   // its name without any OpenMetrics suffix is rewriter.curBase
 	omType string // the TYPE as written, lower case
 	keep   bool   // whether its lines go to the parser
 }
@@ -287,7 +304,7 @@ func (rw *rewriter) step() {
 }
 
 func (rw *rewriter) line(line []byte) {
-	trimmed := bytes.TrimLeft(line, " \t")
+	trimmed := trimBlanks(line)
 	switch {
 	case len(trimmed) == 0:
 		// Dropped, like every line the parser need not see: an empty
@@ -333,11 +350,11 @@ func (rw *rewriter) comment(rest []byte) {
 		if len(name) == 0 {
 			return // a bare "# HELP": nothing to describe
 		}
-		if len(rw.held) > 0 && string(name) != rw.heldName {
+		if len(rw.held) > 0 && !bytes.Equal(name, rw.heldName) {
 			rw.flush(nil)
 		}
-		if string(name) != rw.heldName {
-			rw.heldName = string(name)
+		if !bytes.Equal(name, rw.heldName) {
+			rw.heldName = append(rw.heldName[:0], name...)
 		}
 		rw.cur = family{}
 		switch string(keyword) {
@@ -348,7 +365,13 @@ func (rw *rewriter) comment(rest []byte) {
 			rw.held = append(rw.held, held{kind: "TYPE", text: rw.heldType, line: rw.inLine})
 		default:
 			h := held{kind: "HELP", line: rw.inLine}
-			if rw.mayKeep(rw.heldName) {
+			switch {
+			case rw.sel != nil:
+				// ParseSelected's callers read values and labels, not help text: the line
+				// groups the family's descriptors, like UNIT, and is not handed to the parser,
+				// which would copy and unescape it.
+				h.kind = ""
+			default:
 				h.text = string(text)
 			}
 			rw.held = append(rw.held, h)
@@ -371,31 +394,34 @@ func typeName(b []byte) string {
 	return strings.ToLower(string(b))
 }
 
-// mayKeep reports whether the family whose descriptors name it could be
-// selected under any of the names its samples may carry.
-func (rw *rewriter) mayKeep(name string) bool {
-	if rw.sel == nil {
-		return true
-	}
-	for n := range rw.sel {
-		if strings.HasPrefix(n, name) {
-			switch n[len(name):] {
-			case "", "_total", "_info":
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // token splits the first blank-separated word off b.
 func token(b []byte) (word, rest []byte) {
-	b = bytes.TrimLeft(b, " \t")
-	i := bytes.IndexAny(b, " \t")
+	b = trimBlanks(b)
+	i := indexBlank(b)
 	if i < 0 {
 		return b, nil
 	}
-	return b[:i], bytes.TrimLeft(b[i:], " \t")
+	return b[:i], trimBlanks(b[i:])
+}
+
+// trimBlanks drops the leading spaces and tabs of b. It and indexBlank are bytes.TrimLeft and
+// bytes.IndexAny for " \t", which cost more than the rest of a line's rewriting when the set is
+// built on every call.
+func trimBlanks(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+// indexBlank returns the index of the first space or tab in b, or -1.
+func indexBlank(b []byte) int {
+	for i, c := range b {
+		if c == ' ' || c == '\t' {
+			return i
+		}
+	}
+	return -1
 }
 
 // flush emits the held descriptor lines. sample is the name of the first
@@ -403,17 +429,28 @@ func token(b []byte) (word, rest []byte) {
 // added a suffix the descriptors lack.
 func (rw *rewriter) flush(sample []byte) {
 	if len(rw.held) == 0 {
-		rw.heldName, rw.heldType = "", ""
+		rw.heldName, rw.heldType = rw.heldName[:0], ""
 		return
 	}
-	name, typ := rw.heldName, rw.heldType
-	base := name
+	typ := rw.heldType
+	base := rw.heldName
+	if typ == "counter" {
+		base = bytes.TrimSuffix(base, []byte("_total"))
+	}
+	rw.curBase = append(rw.curBase[:0], base...)
+	rw.cur = family{valid: true, omType: rw.heldType}
+	if rw.sel != nil && !rw.described[string(rw.heldName)] {
+		// Neither this name nor the one a sample suffix makes of it is selected.
+		rw.held = rw.held[:0]
+		rw.heldName, rw.heldType = rw.heldName[:0], ""
+		return
+	}
+	name := string(rw.heldName)
 	switch typ {
 	case "counter":
 		if !strings.HasSuffix(name, "_total") && (suffixed(sample, name, "_total") || suffixed(sample, name, "_created")) {
 			name += "_total"
 		}
-		base = strings.TrimSuffix(name, "_total")
 	case "info":
 		if suffixed(sample, name, "_info") {
 			name += "_info"
@@ -441,9 +478,9 @@ func (rw *rewriter) flush(sample []byte) {
 		}
 		rw.endLine(h.line)
 	}
-	rw.cur = family{valid: true, base: base, omType: rw.heldType, keep: keep}
+	rw.cur.keep = keep
 	rw.held = rw.held[:0]
-	rw.heldName, rw.heldType = "", ""
+	rw.heldName, rw.heldType = rw.heldName[:0], ""
 }
 
 // familySuffixes are the suffixes a family's samples may add to its name, by OpenMetrics type.
@@ -459,11 +496,11 @@ var familySuffixes = map[string][]string{
 // ofFamily reports whether a sample named name belongs to the family base of OpenMetrics type
 // omType: it is base itself, or base with one of the type's suffixes. "a0" is not of "a", and
 // "a_" is of no family but its own.
-func ofFamily(name []byte, base, omType string) bool {
-	if string(name) == base {
+func ofFamily(name, base []byte, omType string) bool {
+	if bytes.Equal(name, base) {
 		return true
 	}
-	if len(name) <= len(base) || string(name[:len(base)]) != base {
+	if len(name) <= len(base) || !bytes.Equal(name[:len(base)], base) {
 		return false
 	}
 	for _, suffix := range familySuffixes[omType] {
@@ -480,9 +517,12 @@ func suffixed(b []byte, name, suffix string) bool {
 }
 
 func (rw *rewriter) sample(line []byte) {
-	end := bytes.IndexAny(line, "{ \t")
-	if end < 0 {
-		end = len(line)
+	end := len(line)
+	for i, c := range line {
+		if c == '{' || c == ' ' || c == '\t' {
+			end = i
+			break
+		}
 	}
 	name := line[:end]
 	if len(rw.held) > 0 {
@@ -490,7 +530,7 @@ func (rw *rewriter) sample(line []byte) {
 	}
 	// A sample of another name than the described family (descriptors with no samples of
 	// their own) is an untyped family of its own, as the parser reads it.
-	if rw.cur.valid && !ofFamily(name, rw.cur.base, rw.cur.omType) {
+	if rw.cur.valid && !ofFamily(name, rw.curBase, rw.cur.omType) {
 		rw.cur = family{}
 	}
 	keep := rw.cur.keep
@@ -503,8 +543,8 @@ func (rw *rewriter) sample(line []byte) {
 	}
 
 	var rename string
-	if rw.cur.valid && len(name) > len(rw.cur.base) {
-		switch string(name[len(rw.cur.base):]) {
+	if base := rw.curBase; rw.cur.valid && len(name) > len(base) {
+		switch string(name[len(base):]) {
 		case "_created":
 			switch rw.cur.omType {
 			case "counter", "histogram", "gaugehistogram", "summary":
@@ -512,11 +552,11 @@ func (rw *rewriter) sample(line []byte) {
 			}
 		case "_gcount":
 			if rw.cur.omType == "gaugehistogram" {
-				rename = rw.cur.base + "_count"
+				rename = string(base) + "_count"
 			}
 		case "_gsum":
 			if rw.cur.omType == "gaugehistogram" {
-				rename = rw.cur.base + "_sum"
+				rename = string(base) + "_sum"
 			}
 		}
 	}
@@ -527,9 +567,9 @@ func (rw *rewriter) sample(line []byte) {
 	if end < len(line) && line[end] == '{' {
 		labelsEnd = closingBrace(line, end)
 	}
-	rest := bytes.TrimLeft(line[labelsEnd:], " \t")
+	rest := trimBlanks(line[labelsEnd:])
 	value, extra := rest, false
-	if i := bytes.IndexAny(rest, " \t"); i >= 0 {
+	if i := indexBlank(rest); i >= 0 {
 		value, extra = rest[:i], len(bytes.TrimSpace(rest[i:])) > 0
 	}
 	if rw.sel != nil && rw.sel[string(name)] && len(value) > 0 {

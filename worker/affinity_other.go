@@ -1,5 +1,0 @@
-//go:build !linux
-
-package worker
-
-func affinityCount() int { return 0 }
