@@ -27,6 +27,10 @@ type Cmd struct {
 	Env []string
 	// Stdin is the command's standard input; nil means none.
 	Stdin io.Reader
+	// ProcStat, when set, is a path inside the container that the command sees as /proc/stat:
+	// it runs in a private mount namespace with that file bound over /proc/stat, so that the
+	// CPU figures it reads are the test's, not the shared host's (see [IdleProcStat]).
+	ProcStat string
 }
 
 // runTimeout bounds a command run by the Must* helpers and by [Machine.Journal].
@@ -76,6 +80,11 @@ func (m *Machine) Exec(ctx context.Context, c Cmd, argv ...string) (stdout, stde
 		env = append(env, u.Env()...)
 	}
 	env = append(env, c.Env...)
+	if c.ProcStat != "" {
+		// As the container's root, before any drop to the user: only root may mount.
+		prefix = append([]string{"unshare", "--mount", "--propagation", "private", "--",
+			"sh", "-c", `mount --bind "$0" /proc/stat && exec "$@"`, c.ProcStat}, prefix...)
+	}
 	return m.enter(ctx, env, c.Stdin, append(prefix, argv...))
 }
 
