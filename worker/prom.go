@@ -1,19 +1,17 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
 	"github.com/google/renameio/v2"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/wnm-project/wnm/worker/decide"
 	"github.com/wnm-project/wnm/worker/store"
@@ -78,10 +76,7 @@ func (c *cycle) writeProm(ctx context.Context, r *Result) error {
 		return err
 	}
 	nodes := c.sortedNodes()
-	text, err := promText(nodes, r, totals, c.Now().Sub(c.start).Seconds(), c.start)
-	if err != nil {
-		return err
-	}
+	text := promText(nodes, r, totals, c.Now().Sub(c.start).Seconds(), c.start)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("textfile_dir: %w", err)
 	}
@@ -91,35 +86,112 @@ func (c *cycle) writeProm(ctx context.Context, r *Result) error {
 	return nil
 }
 
-// family collects one metric family.
+// family collects one metric family of wnm.prom.
 type family struct {
-	mf *dto.MetricFamily
+	name, help string
+	typ        string // "gauge" or "counter"
+	samples    []sample
 }
 
-func newFamily(name, help string, t dto.MetricType) *family {
-	return &family{mf: &dto.MetricFamily{Name: ptr(name), Help: ptr(help), Type: t.Enum()}}
+type sample struct {
+	labels []string // name, value, name, value…
+	value  float64
+}
+
+func newFamily(name, help, typ string) *family {
+	return &family{name: name, help: help, typ: typ}
 }
 
 func (f *family) add(v float64, labels ...string) {
-	m := &dto.Metric{}
-	for i := 0; i+1 < len(labels); i += 2 {
-		m.Label = append(m.Label, &dto.LabelPair{Name: ptr(labels[i]), Value: ptr(labels[i+1])})
+	f.samples = append(f.samples, sample{labels: labels, value: v})
+}
+
+// writeText appends f in the Prometheus text format (version 0.0.4), as node_exporter's textfile
+// collector reads it: HELP with backslash and newline escaped, TYPE, then one line per sample
+// with label values escaped (backslash, double quote, newline). Metric and label names are
+// wnm's own constants, all of the classic name syntax, so they are written as they are.
+func (f *family) writeText(b []byte) []byte {
+	b = append(b, "# HELP "...)
+	b = append(b, f.name...)
+	b = append(b, ' ')
+	b = appendEscaped(b, f.help, false)
+	b = append(b, "\n# TYPE "...)
+	b = append(b, f.name...)
+	b = append(b, ' ')
+	b = append(b, f.typ...)
+	b = append(b, '\n')
+	for _, s := range f.samples {
+		b = append(b, f.name...)
+		for i := 0; i+1 < len(s.labels); i += 2 {
+			if i == 0 {
+				b = append(b, '{')
+			} else {
+				b = append(b, ',')
+			}
+			b = append(b, s.labels[i]...)
+			b = append(b, '=', '"')
+			b = appendEscaped(b, s.labels[i+1], true)
+			b = append(b, '"')
+		}
+		if len(s.labels) >= 2 {
+			b = append(b, '}')
+		}
+		b = append(b, ' ')
+		b = appendValue(b, s.value)
+		b = append(b, '\n')
 	}
-	if f.mf.GetType() == dto.MetricType_COUNTER {
-		m.Counter = &dto.Counter{Value: ptr(v)}
-	} else {
-		m.Gauge = &dto.Gauge{Value: ptr(v)}
+	return b
+}
+
+// appendEscaped appends s with backslash and newline escaped, and the double quote too if quote.
+func appendEscaped(b []byte, s string, quote bool) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b = append(b, '\\', '\\')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '"' && quote:
+			b = append(b, '\\', '"')
+		default:
+			b = append(b, c)
+		}
 	}
-	f.mf.Metric = append(f.mf.Metric, m)
+	return b
+}
+
+// appendValue appends a sample value as the text format writes it: NaN, +Inf, -Inf, or the
+// shortest decimal that reads back as v, in exponent form only for large or small exponents.
+func appendValue(b []byte, v float64) []byte {
+	switch {
+	case math.IsNaN(v):
+		return append(b, "NaN"...)
+	case math.IsInf(v, 1):
+		return append(b, "+Inf"...)
+	case math.IsInf(v, -1):
+		return append(b, "-Inf"...)
+	case v == 0:
+		return append(b, '0') // negative zero too
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
 // promText renders the metrics in the Prometheus text format: per node, the cycle, the running
 // totals and the host readings. Names follow node_exporter's conventions: the wnm_ prefix, base
 // units (seconds, bytes, ratios of 0–1) and _total for counters. Readings the survey could not take
 // are left out rather than written as zero.
-func promText(nodes []store.Node, r *Result, totals promCounters, duration float64, started interface{ Unix() int64 }) ([]byte, error) {
-	gauge := func(name, help string) *family { return newFamily(name, help, dto.MetricType_GAUGE) }
-	counter := func(name, help string) *family { return newFamily(name, help, dto.MetricType_COUNTER) }
+func promText(nodes []store.Node, r *Result, totals promCounters, duration float64, started interface{ Unix() int64 }) []byte {
+	var b []byte
+	for _, f := range promFamilies(nodes, r, totals, duration, started) {
+		b = f.writeText(b)
+	}
+	return b
+}
+
+// promFamilies builds the families of wnm.prom, sorted by name, leaving out those without samples.
+func promFamilies(nodes []store.Node, r *Result, totals promCounters, duration float64, started interface{ Unix() int64 }) []*family {
+	gauge := func(name, help string) *family { return newFamily(name, help, "gauge") }
+	counter := func(name, help string) *family { return newFamily(name, help, "counter") }
 
 	info := gauge("wnm_node_info", "A node managed by wnm, with its status and antnode version as labels (always 1)")
 	up := gauge("wnm_node_running", "Whether the node is recorded RUNNING (1) or not (0)")
@@ -222,17 +294,6 @@ func promText(nodes []store.Node, r *Result, totals promCounters, duration float
 		f.add(1, "version", r.Obs.LatestVersion)
 		fams = append(fams, f)
 	}
-	sort.Slice(fams, func(i, j int) bool { return fams[i].mf.GetName() < fams[j].mf.GetName() })
-	var buf bytes.Buffer
-	for _, f := range fams {
-		if len(f.mf.Metric) == 0 {
-			continue
-		}
-		if _, err := expfmt.MetricFamilyToText(&buf, f.mf); err != nil {
-			return nil, err
-		}
-	}
-	return buf.Bytes(), nil
+	sort.Slice(fams, func(i, j int) bool { return fams[i].name < fams[j].name })
+	return slices.DeleteFunc(fams, func(f *family) bool { return len(f.samples) == 0 })
 }
-
-func ptr[T any](v T) *T { return &v }

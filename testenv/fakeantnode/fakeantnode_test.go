@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/wnm-project/wnm/testenv/fakeantnode"
 	"github.com/wnm-project/wnm/testenv/poll"
@@ -233,7 +232,7 @@ func get(t *testing.T, url string, timeout time.Duration) response {
 	return r
 }
 
-func parse(t *testing.T, body string) map[string]*dto.MetricFamily {
+func parse(t *testing.T, body string) map[string]*openmetrics.Family {
 	t.Helper()
 	fams, err := openmetrics.Parse(strings.NewReader(body))
 	if err != nil {
@@ -243,35 +242,31 @@ func parse(t *testing.T, body string) map[string]*dto.MetricFamily {
 }
 
 // value sums every sample of the family name (a gauge, counter or untyped value).
-func value(t *testing.T, fams map[string]*dto.MetricFamily, name string) float64 {
+func value(t *testing.T, fams map[string]*openmetrics.Family, name string) float64 {
 	t.Helper()
 	mf := fams[name]
-	if mf == nil || len(mf.GetMetric()) == 0 {
+	if mf == nil || len(mf.Metrics) == 0 {
 		t.Fatalf("metric %s missing", name)
 	}
+	switch mf.Type {
+	case openmetrics.Gauge, openmetrics.Counter, openmetrics.Untyped:
+	default:
+		t.Fatalf("metric %s: a %s, not a gauge, counter or untyped value", name, mf.Type)
+	}
 	var sum float64
-	for _, m := range mf.GetMetric() {
-		switch {
-		case m.GetGauge() != nil:
-			sum += m.GetGauge().GetValue()
-		case m.GetCounter() != nil:
-			sum += m.GetCounter().GetValue()
-		case m.GetUntyped() != nil:
-			sum += m.GetUntyped().GetValue()
-		default:
-			t.Fatalf("metric %s: no gauge, counter or untyped value in %v", name, m)
-		}
+	for _, m := range mf.Metrics {
+		sum += m.Value
 	}
 	return sum
 }
 
 // label is the value of label l on the first sample of the family name.
-func label(t *testing.T, fams map[string]*dto.MetricFamily, name, l string) string {
+func label(t *testing.T, fams map[string]*openmetrics.Family, name, l string) string {
 	t.Helper()
-	if mf := fams[name]; mf != nil && len(mf.GetMetric()) > 0 {
-		for _, lp := range mf.GetMetric()[0].GetLabel() {
-			if lp.GetName() == l {
-				return lp.GetValue()
+	if mf := fams[name]; mf != nil && len(mf.Metrics) > 0 {
+		for _, lp := range mf.Metrics[0].Labels {
+			if lp.Name == l {
+				return lp.Value
 			}
 		}
 	}
@@ -464,7 +459,7 @@ func TestNode(t *testing.T) {
 		if len(missing) > 0 {
 			t.Errorf("/metrics lacks %v; has %v", missing, slices.Sorted(maps.Keys(fams)))
 		}
-		if label(t, fams, "ant_node_put_record_ok_total", "record_type") != "Chunk" || len(fams["ant_node_put_record_ok_total"].GetMetric()) < 2 {
+		if label(t, fams, "ant_node_put_record_ok_total", "record_type") != "Chunk" || len(fams["ant_node_put_record_ok_total"].Metrics) < 2 {
 			t.Errorf("ant_node_put_record_ok_total has no record_type series: %v", fams["ant_node_put_record_ok_total"])
 		}
 		if got := value(t, fams, "ant_networking_max_records"); got != 16384 {

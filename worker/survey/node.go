@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wnm-project/wnm/worker/survey/openmetrics"
@@ -253,7 +252,7 @@ func (p poller) poll(ctx context.Context, t Target) NodeObs {
 
 type fetched struct {
 	status int
-	fams   map[string]*dto.MetricFamily
+	fams   map[string]*openmetrics.Family
 	raw    map[string]string
 	err    error
 }
@@ -335,7 +334,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // fillMetrics maps parsed /metrics families onto o as wnm-python does, with
 // the fixes of docs/compatibility.md fix-17: labelled counters are summed,
 // floats stay floats, rewards keep every digit.
-func fillMetrics(o *NodeObs, fams map[string]*dto.MetricFamily, raw map[string]string) {
+func fillMetrics(o *NodeObs, fams map[string]*openmetrics.Family, raw map[string]string) {
 	i := func(name string) int64 {
 		v, _ := openmetrics.Sum(fams, name)
 		return toInt(v)

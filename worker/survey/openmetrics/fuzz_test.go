@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzParse feeds arbitrary bodies to the normaliser: it must never panic, and what Parse accepts,
-// ParseSelected accepts too when asked for every family Parse found, with the same families.
+// ParseSelected accepts too when asked for every family Parse found, with the same families. Both
+// must read the rewritten lines as the text format's reference parser does.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.txt"))
 	for _, p := range files {
@@ -31,6 +32,7 @@ func FuzzParse(f *testing.F) {
 		for name := range fams {
 			names = append(names, name)
 		}
+		checkAgainstReference(t, body, names)
 		sel, values, serr := ParseSelected(bytes.NewReader(body), names...)
 		if err != nil {
 			return

@@ -1,28 +1,15 @@
 // Package openmetrics reads the OpenMetrics text that antnode serves on
-// /metrics, /metrics_extended and /metadata into client_model metric
-// families.
+// /metrics, /metrics_extended and /metadata into metric families.
 //
-// It owns one thing: turning an exposition body into
-// map[string]*dto.MetricFamily. It does not fetch anything, interpret metric
-// names, or decide what a value means; that is the survey's job.
+// It owns one thing: turning an exposition body into map[string]*Family. It
+// does not fetch anything, interpret metric names, or decide what a value
+// means; that is the survey's job.
 //
-// # Why not expfmt's OpenMetrics decoder
+// # How
 //
-// prometheus/common v0.73.1 does ship an OpenMetrics 1.0 decoder
-// (expfmt.NewDecoder with TypeOpenMetrics), but it cannot be used here:
-//
-//   - it rejects the `info` and `stateset` types outright, so every antnode
-//     /metadata body fails;
-//   - it is strict about HELP escaping, and real antnode output (libp2p's
-//     identify_remote_protocols help text) contains a bare double quote, so
-//     /metrics fails at that line;
-//   - it runs a generic ABNF parser on every line: measured here, over
-//     100 ms for the first 55 lines of a real /metrics body, where the text
-//     parser reads all 547 in a millisecond or two. A cycle scrapes up to a
-//     thousand nodes.
-//
-// So Parse feeds expfmt's classic text parser through a streaming line
-// rewriter that normalises what that parser cannot read:
+// A streaming line rewriter normalises the OpenMetrics constructs into the
+// classic Prometheus text format (version 0.0.4), and a small parser of that
+// format reads the lines it keeps. The rewriter:
 //
 //   - `# EOF` ends the input; anything after it is ignored.
 //   - `# UNIT` lines and other comments are dropped.
@@ -36,8 +23,21 @@
 //     current value, and OpenMetrics timestamps are float seconds where the
 //     text format wants integer milliseconds).
 //
-// Line numbers in parse errors are those of the input. Plain Prometheus text
-// (no `# EOF`) is accepted as well.
+// The parser follows the rules of the text format's reference parser (see
+// the parser type); its tests check it against that parser on the same
+// lines. Line numbers in parse errors are those of the input. Plain
+// Prometheus text (no `# EOF`) is accepted as well.
+//
+// # Why not a library
+//
+// The Prometheus libraries' OpenMetrics decoder rejects the `info` and
+// `stateset` types (every antnode /metadata body), is strict about HELP
+// escaping where real antnode output (libp2p's identify_remote_protocols help
+// text) holds a bare double quote, and runs a generic grammar parser on every
+// line, over 100 ms for the first 55 lines of a real /metrics body. Their
+// classic text parser reads the rewritten text well, but builds protobuf
+// messages, and linking protobuf's registry and those libraries costs every
+// wnm command, --version included, several milliseconds of start-up.
 package openmetrics
 
 import (
@@ -49,10 +49,6 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
-
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 // Parse reads an OpenMetrics 1.0 (or Prometheus text 0.0.4) exposition from r
@@ -60,7 +56,7 @@ import (
 // names as written: a counter is found under its _total name, an info metric
 // under its _info name. Families without samples are left out, so an empty
 // body, or one holding only `# EOF`, yields an empty map and no error.
-func Parse(r io.Reader) (map[string]*dto.MetricFamily, error) {
+func Parse(r io.Reader) (map[string]*Family, error) {
 	fams, _, err := parse(r, nil)
 	return fams, err
 }
@@ -77,8 +73,9 @@ func Parse(r io.Reader) (map[string]*dto.MetricFamily, error) {
 // exactly that name as decimal text, without a round trip through float64:
 // integers keep every digit (a wallet balance in atto units does not fit a
 // float64 exactly) and a value in exponent form is expanded to plain decimal.
-// Names with no such sample are absent from that map.
-func ParseSelected(r io.Reader, names ...string) (map[string]*dto.MetricFamily, map[string]string, error) {
+// Names with no such sample are absent from that map, and so are the names of
+// samples written with their name inside the braces ({"name"} 1).
+func ParseSelected(r io.Reader, names ...string) (map[string]*Family, map[string]string, error) {
 	sel := make(map[string]bool, len(names))
 	for _, n := range names {
 		sel[n] = true
@@ -86,8 +83,25 @@ func ParseSelected(r io.Reader, names ...string) (map[string]*dto.MetricFamily, 
 	return parse(r, sel)
 }
 
-func parse(r io.Reader, sel map[string]bool) (map[string]*dto.MetricFamily, map[string]string, error) {
-	rw := &rewriter{br: bufio.NewReaderSize(r, 4<<10), sel: sel}
+func parse(r io.Reader, sel map[string]bool) (map[string]*Family, map[string]string, error) {
+	p := newParser()
+	rw := newRewriter(r, sel, p.line)
+	if err := rw.run(); err != nil {
+		return nil, nil, fmt.Errorf("parse metrics: %w", err)
+	}
+	fams := p.families()
+	if sel == nil {
+		return fams, nil, nil
+	}
+	raw := make(map[string]string, len(rw.raw))
+	for name, text := range rw.raw {
+		raw[name] = decimalText(text)
+	}
+	return fams, raw, nil
+}
+
+func newRewriter(r io.Reader, sel map[string]bool, sink func(line []byte, n int) error) *rewriter {
+	rw := &rewriter{br: bufio.NewReaderSize(r, 4<<10), sel: sel, sink: sink}
 	if sel != nil {
 		// The names a family's descriptors may carry for one of its samples to be selected: the
 		// sample name itself, or without the suffix OpenMetrics adds to counter and info samples.
@@ -101,35 +115,16 @@ func parse(r io.Reader, sel map[string]bool) (map[string]*dto.MetricFamily, map[
 			}
 		}
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(rw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("parse metrics: %w", rw.inputLine(err))
-	}
-	if sel == nil {
-		return fams, nil, nil
-	}
-	raw := make(map[string]string, len(rw.raw))
-	for name, text := range rw.raw {
-		raw[name] = decimalText(text)
-	}
-	return fams, raw, nil
+	return rw
 }
 
-// inputLine rewrites the line number of a parse error, which counts the
-// rewritten lines, to the number of the input line it came from.
-func (rw *rewriter) inputLine(err error) error {
-	var pe expfmt.ParseError
-	if !errors.As(err, &pe) {
-		return err
+// run rewrites the whole input, handing each line to the sink, and returns
+// the first error of the reader or the sink.
+func (rw *rewriter) run() error {
+	for !rw.done {
+		rw.step()
 	}
-	switch {
-	case pe.Line >= 1 && pe.Line <= len(rw.lines):
-		pe.Line = rw.lines[pe.Line-1]
-	default: // at the end of the input
-		pe.Line = rw.inLine + 1
-	}
-	return pe
+	return rw.err
 }
 
 // decimalText writes a sample value as plain decimal text. Plain integers
@@ -169,53 +164,42 @@ func isPlainInteger(s string) bool {
 // Sum returns the sum over every series of the family called name, and
 // whether the family exists. Counter, gauge and untyped series are summed;
 // for histograms and summaries the sample sum is used.
-func Sum(fams map[string]*dto.MetricFamily, name string) (float64, bool) {
-	mf, ok := fams[name]
+func Sum(fams map[string]*Family, name string) (float64, bool) {
+	f, ok := fams[name]
 	if !ok {
 		return 0, false
 	}
 	var total float64
-	for _, m := range mf.GetMetric() {
-		total += value(m)
+	for _, m := range f.Metrics {
+		total += m.Value
 	}
 	return total, true
-}
-
-func value(m *dto.Metric) float64 {
-	switch {
-	case m.Counter != nil:
-		return m.Counter.GetValue()
-	case m.Gauge != nil:
-		return m.Gauge.GetValue()
-	case m.Untyped != nil:
-		return m.Untyped.GetValue()
-	case m.Histogram != nil:
-		return m.Histogram.GetSampleSum()
-	case m.Summary != nil:
-		return m.Summary.GetSampleSum()
-	}
-	return 0
 }
 
 // Label returns the value of the label called label on the first series of
 // the family called name that carries it, and whether one was found. It is
 // how info metrics are read: Label(fams, "ant_networking_peer_id_info",
 // "peer_id").
-func Label(fams map[string]*dto.MetricFamily, name, label string) (string, bool) {
-	for _, m := range fams[name].GetMetric() {
-		for _, lp := range m.GetLabel() {
-			if lp.GetName() == label {
-				return lp.GetValue(), true
+func Label(fams map[string]*Family, name, label string) (string, bool) {
+	f := fams[name]
+	if f == nil {
+		return "", false
+	}
+	for _, m := range f.Metrics {
+		for _, l := range m.Labels {
+			if l.Name == label {
+				return l.Value, true
 			}
 		}
 	}
 	return "", false
 }
 
-// rewriter is an io.Reader that turns OpenMetrics text into text the classic
-// expfmt parser accepts, one line at a time. Descriptor lines (HELP, TYPE,
-// UNIT) are held back until the first sample of their family shows which name
-// the samples really use; everything else streams straight through.
+// rewriter turns OpenMetrics text into Prometheus text (version 0.0.4), one
+// line at a time, and hands each line it keeps to its sink. Descriptor lines
+// (HELP, TYPE, UNIT) are held back until the first sample of their family
+// shows which name the samples really use; everything else streams straight
+// through.
 type rewriter struct {
 	br  *bufio.Reader
 	sel map[string]bool // families to keep; nil keeps all
@@ -224,13 +208,16 @@ type rewriter struct {
 	described map[string]bool
 	raw       map[string]string // first value text per selected sample name
 
-	out []byte // rewritten text not yet handed to Read
-	off int
+	// sink receives each rewritten line, without its line end, with the number of the input
+	// line it came from; an error from it ends the rewriting.
+	sink func(line []byte, n int) error
+	out  []byte // scratch for a line that is rewritten rather than passed on
+	// names reads the metric name of a line that starts with '{' for ParseSelected.
+	names parser
 
 	inLine int    // number of the input line being rewritten (from 1)
-	lines  []int  // input line number of each output line
 	long   []byte // accumulates a line longer than br's buffer
-	err    error  // sticky error from br, returned once out is drained
+	err    error  // the first error of br or sink
 	done   bool
 
 	held     []held // descriptor lines of the family named heldName
@@ -258,27 +245,6 @@ func (rw *rewriter) selected(name string) bool {
 	return rw.sel == nil || rw.sel[name]
 }
 
-// Read implements io.Reader. It rewrites whole lines until p can be filled,
-// so the parser's buffered reads do not come back once per line.
-func (rw *rewriter) Read(p []byte) (int, error) {
-	if rw.off > 0 { // keep the buffer from growing with the body
-		rw.out = rw.out[:copy(rw.out, rw.out[rw.off:])]
-		rw.off = 0
-	}
-	for len(rw.out) < len(p) && !rw.done {
-		rw.step()
-	}
-	if rw.off == len(rw.out) {
-		if rw.err != nil {
-			return 0, rw.err
-		}
-		return 0, io.EOF
-	}
-	n := copy(p, rw.out[rw.off:])
-	rw.off += n
-	return n, nil
-}
-
 // step reads one input line and appends its rewrite to out.
 func (rw *rewriter) step() {
 	line, err := rw.br.ReadSlice('\n')
@@ -294,11 +260,11 @@ func (rw *rewriter) step() {
 		rw.inLine++
 		rw.line(bytes.TrimRight(line, "\r\n"))
 	}
-	if err != nil {
-		if !errors.Is(err, io.EOF) {
-			rw.err = err
-		}
+	if err != nil && !rw.done {
 		rw.flush(nil)
+		if !errors.Is(err, io.EOF) {
+			rw.err = err // a body cut short outweighs what its last lines lack
+		}
 		rw.done = true
 	}
 }
@@ -314,10 +280,10 @@ func (rw *rewriter) line(line []byte) {
 		rw.comment(trimmed[1:])
 	case trimmed[0] == '{':
 		// A quoted UTF-8 metric name inside the braces: rare, and the
-		// text parser reads it as is.
+		// parser reads it as is.
 		rw.flush(nil)
 		rw.cur = family{}
-		if rw.sel == nil {
+		if rw.sel == nil || rw.sel[string(rw.names.bracedName(trimmed))] {
 			rw.emit(line)
 		}
 	default:
@@ -325,15 +291,18 @@ func (rw *rewriter) line(line []byte) {
 	}
 }
 
-// endLine terminates an output line that came from input line n.
-func (rw *rewriter) endLine(n int) {
-	rw.out = append(rw.out, '\n')
-	rw.lines = append(rw.lines, n)
+// put hands the line b, which came from input line n, to the sink.
+func (rw *rewriter) put(b []byte, n int) {
+	if rw.done {
+		return
+	}
+	if err := rw.sink(b, n); err != nil {
+		rw.err, rw.done = err, true
+	}
 }
 
 func (rw *rewriter) emit(b []byte) {
-	rw.out = append(rw.out, b...)
-	rw.endLine(rw.inLine)
+	rw.put(b, rw.inLine)
 }
 
 func (rw *rewriter) comment(rest []byte) {
@@ -466,7 +435,7 @@ func (rw *rewriter) flush(sample []byte) {
 		if !keep || h.kind == "" {
 			continue
 		}
-		rw.out = append(rw.out, "# "...)
+		rw.out = append(rw.out[:0], "# "...)
 		rw.out = append(rw.out, h.kind...)
 		rw.out = append(rw.out, ' ')
 		rw.out = append(rw.out, name...)
@@ -476,7 +445,7 @@ func (rw *rewriter) flush(sample []byte) {
 		} else {
 			rw.out = append(rw.out, h.text...)
 		}
-		rw.endLine(h.line)
+		rw.put(rw.out, h.line)
 	}
 	rw.cur.keep = keep
 	rw.held = rw.held[:0]
@@ -585,16 +554,16 @@ func (rw *rewriter) sample(line []byte) {
 		return
 	}
 	if rename != "" {
-		rw.out = append(rw.out, rename...)
+		rw.out = append(rw.out[:0], rename...)
 	} else {
-		rw.out = append(rw.out, name...)
+		rw.out = append(rw.out[:0], name...)
 	}
 	rw.out = append(rw.out, line[end:labelsEnd]...)
 	if len(value) > 0 {
 		rw.out = append(rw.out, ' ')
 		rw.out = append(rw.out, value...)
 	}
-	rw.endLine(rw.inLine)
+	rw.put(rw.out, rw.inLine)
 }
 
 // closingBrace returns the index just past the '}' that closes the '{' at

@@ -12,14 +12,13 @@ import (
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/wnm-project/wnm/testenv/golden"
 )
 
 // render prints families one per line, sorted: name, type, series count and
 // the sum over series. It is what the golden files hold.
-func render(fams map[string]*dto.MetricFamily) string {
+func render(fams map[string]*Family) string {
 	names := make([]string, 0, len(fams))
 	for n := range fams {
 		names = append(names, n)
@@ -28,7 +27,7 @@ func render(fams map[string]*dto.MetricFamily) string {
 	var b strings.Builder
 	for _, n := range names {
 		sum, _ := Sum(fams, n)
-		fmt.Fprintf(&b, "%s %s series=%d sum=%g\n", n, fams[n].GetType(), len(fams[n].GetMetric()), sum)
+		fmt.Fprintf(&b, "%s %s series=%d sum=%g\n", n, strings.ToUpper(string(fams[n].Type)), len(fams[n].Metrics), sum)
 	}
 	return b.String()
 }
@@ -56,7 +55,7 @@ func TestParseSamples(t *testing.T) {
 	}
 }
 
-func parseFile(t *testing.T, file string) map[string]*dto.MetricFamily {
+func parseFile(t *testing.T, file string) map[string]*Family {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
@@ -73,17 +72,17 @@ func TestSamplesValues(t *testing.T) {
 	tests := []struct {
 		file, name string
 		want       float64
-		wantType   dto.MetricType
+		wantType   Type
 	}{
-		{"peers-metrics.txt", "ant_node_put_record_ok_total", 1877, dto.MetricType_COUNTER},
-		{"peers-metrics.txt", "ant_networking_process_memory_used_mb", 212.4375, dto.MetricType_GAUGE},
-		{"peers-metrics.txt", "ant_networking_process_cpu_usage_percentage", 0.8125, dto.MetricType_GAUGE},
-		{"peers-metrics.txt", "libp2p_bandwidth_bytes_total", 914774016 + 388117504, dto.MetricType_COUNTER},
-		{"peers-metrics.txt", "ant_networking_bad_peers_count_total", 5, dto.MetricType_COUNTER},
-		{"peers-metrics-extended.txt", "ant_networking_shunned_count_across_time_frames", 1, dto.MetricType_GAUGE},
-		{"antnode-metrics.txt", "ant_node_uptime", 1260, dto.MetricType_GAUGE},
-		{"antnode-metrics.txt", "ant_node_replication_keys_to_fetch", 1, dto.MetricType_HISTOGRAM},
-		{"antnode-metadata.txt", "ant_node_antnode_version_info", 1, dto.MetricType_GAUGE},
+		{"peers-metrics.txt", "ant_node_put_record_ok_total", 1877, Counter},
+		{"peers-metrics.txt", "ant_networking_process_memory_used_mb", 212.4375, Gauge},
+		{"peers-metrics.txt", "ant_networking_process_cpu_usage_percentage", 0.8125, Gauge},
+		{"peers-metrics.txt", "libp2p_bandwidth_bytes_total", 914774016 + 388117504, Counter},
+		{"peers-metrics.txt", "ant_networking_bad_peers_count_total", 5, Counter},
+		{"peers-metrics-extended.txt", "ant_networking_shunned_count_across_time_frames", 1, Gauge},
+		{"antnode-metrics.txt", "ant_node_uptime", 1260, Gauge},
+		{"antnode-metrics.txt", "ant_node_replication_keys_to_fetch", 1, Histogram},
+		{"antnode-metadata.txt", "ant_node_antnode_version_info", 1, Gauge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file+"/"+tt.name, func(t *testing.T) {
@@ -92,7 +91,7 @@ func TestSamplesValues(t *testing.T) {
 			if !ok || got != tt.want {
 				t.Errorf("Sum(%q) = %v, %v; want %v, true", tt.name, got, ok, tt.want)
 			}
-			if typ := fams[tt.name].GetType(); typ != tt.wantType {
+			if typ := fams[tt.name].Type; typ != tt.wantType {
 				t.Errorf("type of %q = %v, want %v", tt.name, typ, tt.wantType)
 			}
 		})
