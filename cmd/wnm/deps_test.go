@@ -68,3 +68,25 @@ func TestEveryBackendLinked(t *testing.T) {
 		}
 	}
 }
+
+// TestNoProtobufLinked keeps protobuf and the Prometheus libraries out of the wnm binary. Their
+// package initialisation (protobuf's type registry above all) cost every command, --version
+// included, several milliseconds of start-up; wnm reads and writes the metrics text format itself
+// (worker/survey/openmetrics, worker/prom.go), and only tests use those libraries as references.
+func TestNoProtobufLinked(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/wnm-project/wnm/cmd/wnm").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 50 {
+		t.Fatalf("go list -deps found only %q", deps)
+	}
+	for _, dep := range deps {
+		for _, banned := range []string{"google.golang.org/protobuf", "github.com/prometheus/"} {
+			if strings.HasPrefix(dep, banned) {
+				t.Errorf("the wnm binary links %s", dep)
+			}
+		}
+	}
+}
