@@ -486,14 +486,20 @@ func suffixed(b []byte, name, suffix string) bool {
 }
 
 func (rw *rewriter) sample(line []byte) {
-	end := len(line)
-	for i, c := range line {
-		if c == '{' || c == ' ' || c == '\t' {
-			end = i
-			break
-		}
+	// The name ends where the parser's does: at the first byte that cannot continue it.
+	end := 0
+	for end < len(line) && nameContinues(line[end], false) && line[end] != '"' {
+		end++
 	}
 	name := line[:end]
+	if end < len(line) && line[end] == '"' {
+		// A quoted name, or one with a quoted part: rare, so the parser's reader unescapes it.
+		n, next, err := rw.names.readName(line, 0, false)
+		if err != nil {
+			n, next = line, len(line) // the parser reports it, if the line is kept
+		}
+		name, end = n, next
+	}
 	if len(rw.held) > 0 {
 		rw.flush(name)
 	}
@@ -533,8 +539,8 @@ func (rw *rewriter) sample(line []byte) {
 	// Find the end of the label set, honouring quotes and escapes, so a
 	// space or '#' inside a label value is not taken for a separator.
 	labelsEnd := end
-	if end < len(line) && line[end] == '{' {
-		labelsEnd = closingBrace(line, end)
+	if open := skipBlanks(line, end); open < len(line) && line[open] == '{' {
+		labelsEnd = closingBrace(line, open)
 	}
 	rest := trimBlanks(line[labelsEnd:])
 	value, extra := rest, false
@@ -556,7 +562,7 @@ func (rw *rewriter) sample(line []byte) {
 	if rename != "" {
 		rw.out = append(rw.out[:0], rename...)
 	} else {
-		rw.out = append(rw.out[:0], name...)
+		rw.out = append(rw.out[:0], line[:end]...)
 	}
 	rw.out = append(rw.out, line[end:labelsEnd]...)
 	if len(value) > 0 {

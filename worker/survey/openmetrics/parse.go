@@ -286,26 +286,27 @@ func (p *parser) lookup(name []byte) error {
 		p.cur = e
 		return nil
 	}
-	n := string(name)
-	count, sum := strings.HasSuffix(n, "_count") && len(n) > 6, strings.HasSuffix(n, "_sum") && len(n) > 4
-	var base string
+	count := len(name) > 6 && string(name[len(name)-6:]) == "_count"
+	sum := len(name) > 4 && string(name[len(name)-4:]) == "_sum"
+	var base []byte
 	switch {
 	case count:
-		base = n[:len(n)-6]
+		base = name[:len(name)-6]
 	case sum:
-		base = n[:len(n)-4]
-	case strings.HasSuffix(n, "_bucket") && len(n) > 7:
-		if e := p.fams[n[:len(n)-7]]; e != nil && (e.Type == Histogram || e.Type == GaugeHistogram) {
+		base = name[:len(name)-4]
+	case len(name) > 7 && string(name[len(name)-7:]) == "_bucket":
+		if e := p.fams[string(name[:len(name)-7])]; e != nil && (e.Type == Histogram || e.Type == GaugeHistogram) {
 			p.cur = e
 			return nil
 		}
 	}
-	if base != "" {
-		if e := p.fams[base]; e != nil && e.grouped() {
+	if base != nil {
+		if e := p.fams[string(base)]; e != nil && e.grouped() {
 			p.cur, p.isCount, p.isSum = e, count, sum
 			return nil
 		}
 	}
+	n := string(name)
 	p.cur = &entry{Family: Family{Name: n}}
 	p.fams[n] = p.cur
 	return nil
