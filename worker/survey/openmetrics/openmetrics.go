@@ -452,14 +452,32 @@ func (rw *rewriter) flush(sample []byte) {
 	rw.heldName, rw.heldType = rw.heldName[:0], ""
 }
 
-// familySuffixes are the suffixes a family's samples may add to its name, by OpenMetrics type.
-// Families of other types (gauge, unknown, stateset, none) have samples of their own name only.
-var familySuffixes = map[string][]string{
-	"counter":        {"_total", "_created"},
-	"info":           {"_info"},
-	"histogram":      {"_bucket", "_count", "_sum", "_created"},
-	"gaugehistogram": {"_bucket", "_gcount", "_gsum"},
-	"summary":        {"_count", "_sum", "_created"},
+// The suffixes a family's samples may add to its name, by OpenMetrics type. Slices of constants
+// are laid out by the linker; a map would be built at start-up by every wnm command.
+var (
+	counterSuffixes        = []string{"_total", "_created"}
+	infoSuffixes           = []string{"_info"}
+	histogramSuffixes      = []string{"_bucket", "_count", "_sum", "_created"}
+	gaugeHistogramSuffixes = []string{"_bucket", "_gcount", "_gsum"}
+	summarySuffixes        = []string{"_count", "_sum", "_created"}
+)
+
+// familySuffixes returns the suffixes of a family of OpenMetrics type omType. Families of other
+// types (gauge, unknown, stateset, none) have samples of their own name only.
+func familySuffixes(omType string) []string {
+	switch omType {
+	case "counter":
+		return counterSuffixes
+	case "info":
+		return infoSuffixes
+	case "histogram":
+		return histogramSuffixes
+	case "gaugehistogram":
+		return gaugeHistogramSuffixes
+	case "summary":
+		return summarySuffixes
+	}
+	return nil
 }
 
 // ofFamily reports whether a sample named name belongs to the family base of OpenMetrics type
@@ -472,7 +490,7 @@ func ofFamily(name, base []byte, omType string) bool {
 	if len(name) <= len(base) || !bytes.Equal(name[:len(base)], base) {
 		return false
 	}
-	for _, suffix := range familySuffixes[omType] {
+	for _, suffix := range familySuffixes(omType) {
 		if string(name[len(base):]) == suffix {
 			return true
 		}

@@ -1,6 +1,7 @@
 package openmetrics
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -56,11 +57,25 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
 }
 
-// typeNames maps the TYPE words of the text format, in upper case, to types.
-// "gaugehistogram" is the OpenMetrics spelling.
-var typeWords = map[string]Type{
-	"COUNTER": Counter, "GAUGE": Gauge, "SUMMARY": Summary, "UNTYPED": Untyped,
-	"HISTOGRAM": Histogram, "GAUGE_HISTOGRAM": GaugeHistogram, "GAUGEHISTOGRAM": GaugeHistogram,
+// typeWord returns the type a TYPE line names, in any case. "gaugehistogram"
+// is the OpenMetrics spelling. (A switch, not a map: a package-level map is
+// built at start-up by every wnm command.)
+func typeWord(w string) (Type, bool) {
+	switch strings.ToLower(w) {
+	case "counter":
+		return Counter, true
+	case "gauge":
+		return Gauge, true
+	case "summary":
+		return Summary, true
+	case "untyped":
+		return Untyped, true
+	case "histogram":
+		return Histogram, true
+	case "gauge_histogram", "gaugehistogram":
+		return GaugeHistogram, true
+	}
+	return "", false
 }
 
 // entry is a family being read.
@@ -91,12 +106,13 @@ type parser struct {
 	fams   map[string]*entry
 	cur    *entry // family of the line being read
 	pairs  []LabelPair
-	sorted []LabelPair // scratch for a series signature
-	tok    []byte      // scratch for unescaping names and label values
-	sig    []byte      // scratch for a series signature
+	sorted []LabelPair       // scratch for a series signature
+	tok    []byte            // scratch for unescaping names and label values
+	sig    []byte            // scratch for a series signature
+	names  map[string]string // label names, interned
 	// Of the sample being read, for histograms and summaries.
 	isCount, isSum bool
-	le, quantile   float64 // NaN when absent
+	le             float64 // NaN when absent
 }
 
 func newParser() *parser {
@@ -154,7 +170,11 @@ func (p *parser) line(b []byte, n int) error {
 	default:
 		err = p.sample(b, i, b[i] == '{')
 	}
-	if msg, ok := err.(lineError); ok {
+	if err == nil {
+		return nil
+	}
+	var msg lineError
+	if errors.As(err, &msg) {
 		return &ParseError{Line: n, Msg: string(msg)}
 	}
 	return err
@@ -211,7 +231,7 @@ func (p *parser) comment(b []byte, i int) error {
 	if p.cur.typed {
 		return errorf("second TYPE line for metric name %q, or TYPE reported after samples", p.cur.Name)
 	}
-	t, ok := typeWords[strings.ToUpper(string(b[i:]))]
+	t, ok := typeWord(string(b[i:]))
 	if !ok {
 		return errorf("unknown metric type %q", b[i:])
 	}
@@ -316,8 +336,7 @@ func (p *parser) lookup(name []byte) error {
 // the metric name inside the braces.
 func (p *parser) sample(b []byte, i int, braced bool) error {
 	p.pairs = p.pairs[:0]
-	p.le, p.quantile = math.NaN(), math.NaN()
-	named := !braced
+	p.le = math.NaN()
 	if !braced {
 		name, j, err := p.readName(b, i, false)
 		if err != nil {
@@ -335,6 +354,7 @@ func (p *parser) sample(b []byte, i int, braced bool) error {
 		}
 	}
 	if at(b, i) == '{' {
+		var named bool
 		var err error
 		if i, named, err = p.labels(b, i+1, braced); err != nil {
 			return err
@@ -391,7 +411,7 @@ func (p *parser) labels(b []byte, i int, braced bool) (int, bool, error) {
 			i++
 			continue
 		}
-		name := string(lname)
+		name := p.intern(lname)
 		if name == "__name__" {
 			return 0, false, lineError(`label name "__name__" is reserved`)
 		}
@@ -447,6 +467,20 @@ func (p *parser) bracedName(b []byte) []byte {
 	}
 }
 
+// intern returns b as a string, the same string for every label of that name: a body repeats a
+// few label names on many lines.
+func (p *parser) intern(b []byte) string {
+	if s, ok := p.names[string(b)]; ok {
+		return s
+	}
+	if p.names == nil {
+		p.names = make(map[string]string)
+	}
+	s := string(b)
+	p.names[s] = s
+	return s
+}
+
 // labelValue reads a quoted label value from just after its opening quote
 // and returns it with the index after its closing quote.
 func (p *parser) labelValue(b []byte, i int) (string, int, error) {
@@ -494,11 +528,9 @@ func (p *parser) label(name, value string) error {
 	}
 	switch {
 	case t == Summary && name == "quantile":
-		q, err := parseFloat(value)
-		if err != nil {
+		if _, err := parseFloat(value); err != nil {
 			return errorf("expected float as value for 'quantile' label, got %q", value)
 		}
-		p.quantile = q
 		return nil
 	case (t == Histogram || t == GaugeHistogram) && name == "le":
 		le, err := parseFloat(value)
