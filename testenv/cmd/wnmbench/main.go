@@ -45,6 +45,7 @@ type options struct {
 	cycles, starts     int
 	portBase           int
 	keep               bool
+	pause              time.Duration
 	profile            string
 }
 
@@ -64,6 +65,7 @@ func run() int {
 	flag.IntVar(&o.cycles, "cycles", 5, "idle cycles measured per fleet")
 	flag.IntVar(&o.starts, "starts", 30, "start-ups measured")
 	flag.IntVar(&o.portBase, "port-base", 0, "first thousand of the port ranges (0 picks a free one)")
+	flag.DurationVar(&o.pause, "pause", time.Second, "pause before each measured cycle (at least survey.MinRateWindow, as between timer ticks)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the scratch directory (the processes are still stopped)")
 	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of each measured cycle into this directory (wnm run --cpuprofile)")
 	flag.Parse()
@@ -418,6 +420,12 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 	}
 	var now, before series
 	measure := func(b string, s *series, i int) error {
+		// The timer starts a cycle a minute after the last, so a steady-state cycle takes its CPU
+		// and I/O rates over the whole minute from the previous cycle's counters. Back to back,
+		// the previous counters would be younger than survey.MinRateWindow and the cycle would
+		// wait out the rest of that window, which no timer-driven cycle does. A pause of a second
+		// is enough for the previous counters to count.
+		time.Sleep(o.pause)
 		bin = b
 		args := []string{"run", "--loglevel", "INFO"}
 		if o.profile != "" && b == o.wnm {
