@@ -285,7 +285,7 @@ type cycle struct {
 	metadata *survey.MetadataCache
 	// loaded holds the state blobs as loadState read them, by key, so that only the changed
 	// ones are written back.
-	loaded map[string][]byte
+	loaded   map[string][]byte
 	alive    map[int]bool // nodes not answering whose process the manager found running
 	restarts map[int]int  // stateRestarts
 }
