@@ -120,6 +120,8 @@ const (
 	// stateRestarts counts, per node id, the restarts made while the node was alive but not
 	// answering, since it last answered.
 	stateRestarts = "unresponsive_restarts"
+	// stateMetadata holds each node's last /metadata answer (survey.MetadataCache).
+	stateMetadata = "node_metadata"
 )
 
 // InstalledVersions returns the version of each node binary as the last cycle's `--version` cache
@@ -280,6 +282,10 @@ type cycle struct {
 	machine  store.Machine
 	nodes    map[int]store.Node
 	versions *survey.VersionCache
+	metadata *survey.MetadataCache
+	// loaded holds the state blobs as loadState read them, by key, so that only the changed
+	// ones are written back.
+	loaded   map[string][]byte
 	alive    map[int]bool // nodes not answering whose process the manager found running
 	restarts map[int]int  // stateRestarts
 }
@@ -425,6 +431,7 @@ func (c *cycle) observe(ctx context.Context) survey.Observation {
 		NodeStorage: c.Config.NodeStorage,
 		Prev:        prev,
 		Versions:    versions,
+		Metadata:    c.metadata,
 		Latest:      c.Config.AntnodePath,
 		Timeout:     time.Duration(c.Config.SurveyTimeout) * time.Millisecond,
 		Concurrency: c.Config.SurveyConcurrency,
@@ -449,27 +456,37 @@ func (c *cycle) loadNodes(ctx context.Context) error {
 	return nil
 }
 
-// loadState reads what the previous cycle left: host counters and the binary-version cache.
+// loadState reads what the previous cycle left: host counters, the binary-version cache, the
+// nodes' /metadata answers and the restart counts.
 // Unreadable state is dropped: it only makes this cycle sample and exec a little more.
 func (c *cycle) loadState(ctx context.Context) (*survey.Counters, *survey.VersionCache) {
-	var prev *survey.Counters
-	if b, ok, err := c.Store.State(ctx, stateCounters); err == nil && ok {
-		var p survey.Counters
-		if json.Unmarshal(b, &p) == nil {
-			prev = &p
+	c.loaded = map[string][]byte{}
+	load := func(key string, v any) bool {
+		b, ok, err := c.Store.State(ctx, key)
+		if err != nil || !ok {
+			return false
 		}
+		if json.Unmarshal(b, v) != nil {
+			return false
+		}
+		c.loaded[key] = b
+		return true
+	}
+	var prev *survey.Counters
+	if p := (survey.Counters{}); load(stateCounters, &p) {
+		prev = &p
 	}
 	versions := &survey.VersionCache{}
-	if b, ok, err := c.Store.State(ctx, stateVersions); err == nil && ok {
-		if err := json.Unmarshal(b, versions); err != nil {
-			versions = &survey.VersionCache{}
-		}
+	if !load(stateVersions, versions) {
+		versions = &survey.VersionCache{}
+	}
+	c.metadata = &survey.MetadataCache{}
+	if !load(stateMetadata, c.metadata) {
+		c.metadata = &survey.MetadataCache{}
 	}
 	c.restarts = map[int]int{}
-	if b, ok, err := c.Store.State(ctx, stateRestarts); err == nil && ok {
-		if json.Unmarshal(b, &c.restarts) != nil {
-			c.restarts = map[int]int{}
-		}
+	if !load(stateRestarts, &c.restarts) {
+		c.restarts = map[int]int{}
 	}
 	return prev, versions
 }

@@ -56,6 +56,7 @@
 //	  "nodes": [{                     // sorted by id
 //	    "id": 1, "up": true, "http_status": 200, "error": "",
 //	    "metadata_status": 200, "metadata_error": "",
+//	    "metadata_cached": false,     // version and peer id from the last cycles' answer
 //	    "root_dir_exists": true,
 //	    "version": "0.4.17",          // running, from /metadata; "" unknown
 //	    "peer_id": "12D3KooW…",       // "" unknown (the caller keeps the last)

@@ -37,6 +37,10 @@ type Options struct {
 	// Versions caches `--version` answers between cycles. Nil uses a cache
 	// for this survey only (so every binary is exec'd).
 	Versions *VersionCache
+	// Metadata keeps /metadata answers between cycles, so that a node whose
+	// process has run since its answer was read is not asked again. Nil asks
+	// every node that answers /metrics.
+	Metadata *MetadataCache
 	// Latest is the antnode binary new and upgraded nodes are copied from
 	// (antnode_path); its version is [Observation.LatestVersion]. Empty
 	// skips it.
@@ -124,6 +128,15 @@ func Survey(ctx context.Context, o Options) Observation {
 		concurrency: o.Concurrency,
 		stallAfter:  o.StallAfter,
 		maxInFlight: o.MaxInFlight,
+		now:         o.Now,
+		meta:        o.Metadata,
+	}
+	if o.Metadata != nil {
+		bt, err := bootTime(ctx)
+		if err != nil {
+			bt = 0
+		}
+		o.Metadata.begin(bt)
 	}
 	obs.Nodes = p.pollAll(ctx, o.Targets)
 	close(nodesDone)
