@@ -1,6 +1,7 @@
 package setsid
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -203,15 +204,26 @@ func readPIDFile(path string) (pidRecord, error) {
 	return parsePIDFile(b)
 }
 
-// rootDirOf returns the --root-dir argv passes, if any.
-func rootDirOf(argv []string) (string, bool) {
-	for i, a := range argv {
-		if a == "--root-dir" && i+1 < len(argv) {
-			return filepath.Clean(argv[i+1]), true
+// rootDirIn returns the --root-dir that a command line passes, given as /proc shows it: the
+// arguments each followed by a NUL. Trailing NULs are dropped first, as gopsutil does, so the
+// arguments are those CmdlineSlice returns.
+func rootDirIn(cmdline []byte) (string, bool) {
+	cmdline = bytes.TrimRight(cmdline, "\x00")
+	for len(cmdline) > 0 {
+		arg, rest, more := bytes.Cut(cmdline, []byte{0})
+		if v, ok := bytes.CutPrefix(arg, []byte("--root-dir")); ok {
+			switch {
+			case len(v) == 0 && more:
+				next, _, _ := bytes.Cut(rest, []byte{0})
+				return filepath.Clean(string(next)), true
+			case len(v) > 0 && v[0] == '=':
+				return filepath.Clean(string(v[1:])), true
+			}
 		}
-		if v, ok := strings.CutPrefix(a, "--root-dir="); ok {
-			return filepath.Clean(v), true
+		if !more {
+			break
 		}
+		cmdline = rest
 	}
 	return "", false
 }
@@ -222,12 +234,29 @@ type nodeProc struct {
 	root string // its --root-dir
 }
 
-// scan lists the live, non-zombie processes owned by the account nodes run as (or wnm's) whose command line
-// passes a --root-dir that want accepts. It is how a node is found when its pid file is missing or
-// stale: the pid file is a shortcut, never the only record.
-func (m *Manager) scan(ctx context.Context, want func(root string) bool) ([]nodeProc, error) {
+// procTable is how scan reads the process table: [osProcs] outside tests.
+type procTable interface {
+	// pids lists the processes on the machine.
+	pids(ctx context.Context) ([]int, error)
+	// owner returns pid's effective uid from one cheap look (on Linux, a stat of /proc/<pid>,
+	// which the kernel owns by the effective uid); errors.ErrUnsupported when there is no such
+	// look. Any other error: the process is gone or cannot be examined.
+	owner(pid int) (uint32, error)
+	// cmdline returns pid's arguments, each followed by a NUL, in buf[:0] (grown when short).
+	cmdline(ctx context.Context, pid int, buf []byte) ([]byte, error)
+}
+
+// scan lists the live, non-zombie processes owned by the account nodes run as (or wnm's) whose
+// command line passes a --root-dir that want accepts. It is how a node is found when its pid file
+// is missing or stale: the pid file is a shortcut, never the only record. The pids in skip are
+// passed over unread.
+//
+// Most processes on a node host are not candidates, and each look at one costs a read of /proc,
+// so the cheap looks come first: the owner (one stat) before the command line (which makes the
+// kernel read the other process's memory), and the command line before anything else.
+func (m *Manager) scan(ctx context.Context, want func(root string) bool, skip map[int]bool) ([]nodeProc, error) {
 	cacheBootTime()
-	pids, err := process.PidsWithContext(ctx)
+	pids, err := m.procs.pids(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
 	}
@@ -237,24 +266,35 @@ func (m *Manager) scan(ctx context.Context, want func(root string) bool) ([]node
 	if m.cred != nil {
 		node = m.cred.uid
 	}
-	self := int32(os.Getpid())
+	self := os.Getpid()
+	buf := make([]byte, 0, 4096)
 	var out []nodeProc
 	for _, pid := range pids {
-		if pid == self {
+		if pid == self || skip[pid] {
 			continue
 		}
-		// Not NewProcessWithContext: it checks that the pid exists and reads its start time, two
-		// more reads of /proc for every process on the machine. Most are not nodes; the command
-		// line, read first, tells, and fails for a process that is gone.
-		p := &process.Process{Pid: pid}
-		argv, err := p.CmdlineSliceWithContext(ctx)
-		if err != nil || len(argv) == 0 {
+		// The owner check below compares the real uid. The pre-filter sees the effective uid,
+		// which equals the real one for every node process: the launcher sets all of its uids at
+		// once (setuid as root) and a node binary is not set-uid. A process whose effective uid
+		// is neither account's is therefore no node of ours, whatever its command line.
+		if euid, err := m.procs.owner(pid); err == nil {
+			if euid != uid && euid != node {
+				continue
+			}
+		} else if !errors.Is(err, errors.ErrUnsupported) {
+			continue // gone meanwhile
+		}
+		buf, err = m.procs.cmdline(ctx, pid, buf)
+		if err != nil || len(buf) == 0 {
 			continue // gone meanwhile, or a kernel thread
 		}
-		root, ok := rootDirOf(argv)
+		root, ok := rootDirIn(buf)
 		if !ok || !want(root) {
 			continue
 		}
+		// Not NewProcessWithContext: it checks that the pid exists and reads its start time,
+		// both read below only for the few processes that got this far.
+		p := &process.Process{Pid: int32(pid)}
 		uids, err := p.UidsWithContext(ctx)
 		if err != nil || len(uids) == 0 || (uids[0] != uid && uids[0] != node) {
 			continue
@@ -266,7 +306,7 @@ func (m *Manager) scan(ctx context.Context, want func(root string) bool) ([]node
 		if err != nil {
 			continue
 		}
-		out = append(out, nodeProc{pidRecord: pidRecord{PID: int(pid), StartMS: start}, root: root})
+		out = append(out, nodeProc{pidRecord: pidRecord{PID: pid, StartMS: start}, root: root})
 	}
 	return out, nil
 }
@@ -283,7 +323,7 @@ func (m *Manager) findNode(ctx context.Context, n gen.Node) ([]pidRecord, error)
 	procs, at := m.scanned, m.scannedAt
 	m.scanMu.Unlock()
 	if at.IsZero() || m.now().Sub(at) > scanFresh || m.now().Before(at) {
-		all, err := m.scan(ctx, func(string) bool { return true })
+		all, err := m.scan(ctx, func(string) bool { return true }, nil)
 		if err != nil {
 			return nil, err
 		}

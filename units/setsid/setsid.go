@@ -76,6 +76,7 @@ type Manager struct {
 	stopTimeout time.Duration
 	startWatch  time.Duration // how long Start watches a new node for an early exit
 	launcher    string        // the program run with LaunchVerb
+	procs       procTable     // how scan reads the process table
 
 	scanMu    sync.Mutex // guards the cached process table of findNode
 	scanned   []nodeProc
@@ -124,6 +125,7 @@ func New(o Options) (*Manager, error) {
 		startWatch:  startWatch,
 		log:         o.Logger,
 		now:         o.Now,
+		procs:       osProcs{},
 	}
 	if m.stopTimeout == 0 {
 		m.stopTimeout = DefaultStopTimeout
@@ -442,7 +444,7 @@ func (m *Manager) StopStrays(ctx context.Context, keep func(rootDir string) bool
 			return false
 		}
 		return !keep(root)
-	})
+	}, m.trackedPIDs(keep))
 	if err != nil {
 		return nil, fmt.Errorf("stray node processes: %w", err)
 	}
@@ -457,6 +459,43 @@ func (m *Manager) StopStrays(ctx context.Context, keep func(rootDir string) bool
 		pids = append(pids, p.PID)
 	}
 	return pids, errors.Join(errs...)
+}
+
+// trackedPIDs returns the pids named by the pid files of the node directories keep accepts. The
+// scan for strays need not read their command lines, which on a full host is most of its work: a
+// live pid named in a tracked node's pid file is either that node or, after the node died and its
+// pid was reused, some other process. A stray node that happens to hold exactly that pid is found
+// by a later scan, once the tracked node's pid file changes: the cycle sees that node stopped and
+// starts it again, or Stop removes the file. Reading a small pid file costs less than the stat and
+// command line read it saves. Unreadable and unparsable pid files name nothing.
+func (m *Manager) trackedPIDs(keep func(rootDir string) bool) map[int]bool {
+	d, err := os.Open(m.storage)
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil
+	}
+	pids := make(map[int]bool, len(names))
+	buf := make([]byte, 0, 64)
+	for _, name := range names {
+		if _, ok := nodeID(name); !ok {
+			continue
+		}
+		root := filepath.Join(m.storage, name)
+		if !keep(root) {
+			continue
+		}
+		if buf, err = readFileInto(filepath.Join(root, PIDFile), buf); err != nil {
+			continue
+		}
+		if rec, err := parsePIDFile(buf); err == nil {
+			pids[rec.PID] = true
+		}
+	}
+	return pids
 }
 
 // terminate ends the process rec names, which inspect has found to be the node's.

@@ -1,0 +1,147 @@
+package setsid
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// sleeperScript is a node that idles in the shell: the shell keeps the node's command line
+// (/bin/sh <binary> --root-dir <dir>) and its sleep child is one more process of the account
+// whose command line names no node.
+const sleeperScript = "#!/bin/sh\nwhile :; do sleep 3600; done\n"
+
+// startSleeper runs script at bin with --root-dir root in its own process group, without the
+// launcher, and stops the group at cleanup. It returns the shell's pid once its command line
+// shows the script, so the process is a node by the time the caller scans.
+func startSleeper(tb testing.TB, bin, root string) int {
+	tb.Helper()
+	cmd := exec.Command(bin, "--root-dir", root)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	tb.Cleanup(func() {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		if len(b) > 0 && string(b[:len(b)-1]) != bin && containsArg(splitNUL(b), root) {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("pid %d did not run %s in time", pid, bin)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return pid
+}
+
+func splitNUL(b []byte) []string {
+	var out []string
+	start := 0
+	for i, c := range b {
+		if c == 0 {
+			out = append(out, string(b[start:i]))
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// fleet lays out a node storage with tracked nodes whose pid files name their live processes,
+// kept nodes that lost their pid files, and nodes of another storage (not this manager's). Every
+// node is a real idle process.
+type fleet struct {
+	storage string
+	kept    map[string]bool
+	pids    map[string]int // root dir -> pid
+}
+
+func startFleet(tb testing.TB, tracked, unfiled, elsewhere int) fleet {
+	tb.Helper()
+	f := fleet{storage: tb.TempDir(), kept: map[string]bool{}, pids: map[string]int{}}
+	other := tb.TempDir()
+	bin := filepath.Join(tb.TempDir(), "antnode")
+	if err := os.WriteFile(bin, []byte(sleeperScript), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	add := func(dir string, id int, pidFile, keep bool) {
+		root := filepath.Join(dir, fmt.Sprintf("antnode%d", id))
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		pid := startSleeper(tb, bin, root)
+		f.pids[root] = pid
+		if keep {
+			f.kept[root] = true
+		}
+		if !pidFile {
+			return
+		}
+		start, err := createTime(context.Background(), pid)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, PIDFile), formatPIDFile(pidRecord{PID: pid, StartMS: start}), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	id := 1
+	for range tracked {
+		add(f.storage, id, true, true)
+		id++
+	}
+	for range unfiled {
+		add(f.storage, id, false, true)
+		id++
+	}
+	for range elsewhere {
+		add(other, id, false, false)
+		id++
+	}
+	return f
+}
+
+// BenchmarkStopStrays is one steady-state StopStrays over a fleet of real processes: 150 nodes
+// tracked through their pid files, 10 kept nodes without one, 10 nodes of another storage, and
+// whatever else runs on the machine. Nothing is a stray, so every iteration does the same work.
+func BenchmarkStopStrays(b *testing.B) {
+	f := startFleet(b, 150, 10, 10)
+	m, err := New(Options{Mode: "user", NodeStorage: f.storage})
+	if err != nil {
+		b.Fatal(err)
+	}
+	keep := func(root string) bool { return f.kept[root] }
+	b.ReportAllocs()
+	before := cpuTime(b)
+	b.ResetTimer()
+	for range b.N {
+		pids, err := m.StopStrays(context.Background(), keep)
+		if err != nil || len(pids) != 0 {
+			b.Fatalf("StopStrays = %v, %v; want nothing stopped", pids, err)
+		}
+	}
+	b.StopTimer()
+	// The CPU time this process spent, user and system, tells more than ns/op on a shared
+	// machine, where the wall clock also counts the time other programs held the CPU.
+	b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
