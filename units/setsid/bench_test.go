@@ -12,17 +12,18 @@ import (
 	"time"
 )
 
-// sleeperScript is a node that idles in the shell: the shell keeps the node's command line
-// (/bin/sh <binary> --root-dir <dir>) and its sleep child is one more process of the account
-// whose command line names no node.
-const sleeperScript = "#!/bin/sh\nwhile :; do sleep 3600; done\n"
+// idleScript is a node that idles in the shell, one process with the node's command line
+// (/bin/sh <binary> --root-dir <dir>), as an antnode is: it waits for a line on its stdin, which
+// startIdle holds open and never writes.
+const idleScript = "#!/bin/sh\nread line\n"
 
-// startSleeper runs script at bin with --root-dir root in its own process group, without the
-// launcher, and stops the group at cleanup. It returns the shell's pid once its command line
-// shows the script, so the process is a node by the time the caller scans.
-func startSleeper(tb testing.TB, bin, root string) int {
+// startIdle runs idleScript at bin with --root-dir root in its own process group, without the
+// launcher, and stops it at cleanup. It returns the shell's pid once its command line shows the
+// script, so the process is a node by the time the caller scans.
+func startIdle(tb testing.TB, bin, root string, stdin *os.File) int {
 	tb.Helper()
 	cmd := exec.Command(bin, "--root-dir", root)
+	cmd.Stdin = stdin
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -35,7 +36,7 @@ func startSleeper(tb testing.TB, bin, root string) int {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-		if len(b) > 0 && string(b[:len(b)-1]) != bin && containsArg(splitNUL(b), root) {
+		if containsArg(splitNUL(b), bin) && containsArg(splitNUL(b), root) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -72,15 +73,21 @@ func startFleet(tb testing.TB, tracked, unfiled, elsewhere int) fleet {
 	f := fleet{storage: tb.TempDir(), kept: map[string]bool{}, pids: map[string]int{}}
 	other := tb.TempDir()
 	bin := filepath.Join(tb.TempDir(), "antnode")
-	if err := os.WriteFile(bin, []byte(sleeperScript), 0o755); err != nil {
+	if err := os.WriteFile(bin, []byte(idleScript), 0o755); err != nil {
 		tb.Fatal(err)
 	}
+	stdin, w, err := os.Pipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Registered before the nodes' cleanups, so it runs after them: the nodes never read EOF.
+	tb.Cleanup(func() { stdin.Close(); w.Close() })
 	add := func(dir string, id int, pidFile, keep bool) {
 		root := filepath.Join(dir, fmt.Sprintf("antnode%d", id))
 		if err := os.MkdirAll(root, 0o755); err != nil {
 			tb.Fatal(err)
 		}
-		pid := startSleeper(tb, bin, root)
+		pid := startIdle(tb, bin, root, stdin)
 		f.pids[root] = pid
 		if keep {
 			f.kept[root] = true
@@ -114,7 +121,7 @@ func startFleet(tb testing.TB, tracked, unfiled, elsewhere int) fleet {
 
 // BenchmarkStopStrays is one steady-state StopStrays over a fleet of real processes: 150 nodes
 // tracked through their pid files, 10 kept nodes without one, 10 nodes of another storage, and
-// whatever else runs on the machine. Nothing is a stray, so every iteration does the same work.
+// whatever else runs on the machine (run as root, every process passes the owner check). Nothing is a stray, so every iteration does the same work.
 func BenchmarkStopStrays(b *testing.B) {
 	f := startFleet(b, 150, 10, 10)
 	m, err := New(Options{Mode: "user", NodeStorage: f.storage})

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 
 	"github.com/shirou/gopsutil/v4/process"
 )
@@ -41,8 +42,11 @@ func (osProcs) cmdline(ctx context.Context, pid int, buf []byte) ([]byte, error)
 	return buf, nil
 }
 
-// readFileInto reads the file at path into buf[:0].
-func readFileInto(path string, buf []byte) ([]byte, error) {
-	b, err := os.ReadFile(path)
+// readFileAt reads the file name in dir (or at the path name when dir is nil) into buf[:0].
+func readFileAt(dir *os.File, name string, buf []byte) ([]byte, error) {
+	if dir != nil {
+		name = filepath.Join(dir.Name(), name)
+	}
+	b, err := os.ReadFile(name)
 	return append(buf[:0], b...), err
 }

@@ -16,8 +16,14 @@ import (
 	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/wnm-project/wnm/gen"
+	"github.com/wnm-project/wnm/testenv/poll"
 	"github.com/wnm-project/wnm/units"
 )
+
+// waitScript is a node that idles until SIGTERM, then ends its sleep child too, so no process of
+// it outlives a Stop. It forks once, at once: later scans see no short-lived copy of its
+// command line.
+const waitScript = "#!/bin/sh\ntrap 'kill $! 2>/dev/null; exit 0' TERM\nsleep 3600 &\nwait\n"
 
 // countingProcs is the real process table with a record of whose command lines were read, and
 // owners made up for chosen pids.
@@ -67,9 +73,9 @@ func startLost(t *testing.T, m *Manager, n gen.Node) int {
 // stops the stray that runs next to the tracked node.
 func TestStopStraysReadsOnlyCandidates(t *testing.T) {
 	storage := t.TempDir()
-	kept := newNode(t, storage, 1, "", sleeperScript)
-	stray := newNode(t, storage, 2, "", sleeperScript)
-	foreign := newNode(t, storage, 3, "", sleeperScript)
+	kept := newNode(t, storage, 1, "", waitScript)
+	stray := newNode(t, storage, 2, "", waitScript)
+	foreign := newNode(t, storage, 3, "", waitScript)
 	m, _ := newManager(t, storage, 2*time.Second)
 	must(t, m.Start(t.Context(), kept))
 	keptPID := wantStatus(t, m, kept, units.Running).PID
@@ -121,8 +127,8 @@ func TestStopStraysReadsOnlyCandidates(t *testing.T) {
 // process spares that process's command line, and hides nothing else.
 func TestStopStraysPIDFileOfAnotherProcess(t *testing.T) {
 	storage := t.TempDir()
-	kept := newNode(t, storage, 1, "", sleeperScript)
-	stray := newNode(t, storage, 2, "", sleeperScript)
+	kept := newNode(t, storage, 1, "", waitScript)
+	stray := newNode(t, storage, 2, "", waitScript)
 	m, _ := newManager(t, storage, 2*time.Second)
 	strayPID := startLost(t, m, stray)
 	// The kept node is not running; its stale pid file names this test process's parent.
@@ -174,6 +180,12 @@ func TestOSProcs(t *testing.T) {
 	must(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	pid := cmd.Process.Pid
+	// The kernel shows the new command line a moment after the exec that Start waited for.
+	var want []string
+	poll.Until(t, 10*time.Second, "the helper's command line", func() bool {
+		want, _ = (&process.Process{Pid: int32(pid)}).CmdlineSlice()
+		return slices.Contains(want, "/n/antnode0007")
+	})
 
 	var p procTable = osProcs{}
 	pids, err := p.pids(t.Context())
@@ -190,10 +202,6 @@ func TestOSProcs(t *testing.T) {
 		}
 	}
 	buf, err := p.cmdline(t.Context(), pid, make([]byte, 0, 16))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := (&process.Process{Pid: int32(pid)}).CmdlineSlice()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -484,11 +484,10 @@ func (m *Manager) trackedPIDs(keep func(rootDir string) bool) map[int]bool {
 		if _, ok := nodeID(name); !ok {
 			continue
 		}
-		root := filepath.Join(m.storage, name)
-		if !keep(root) {
+		if !keep(filepath.Join(m.storage, name)) {
 			continue
 		}
-		if buf, err = readFileInto(filepath.Join(root, PIDFile), buf); err != nil {
+		if buf, err = readFileAt(d, name+"/"+PIDFile, buf); err != nil {
 			continue
 		}
 		if rec, err := parsePIDFile(buf); err == nil {
