@@ -65,7 +65,8 @@ func (osProcs) cmdline(_ context.Context, pid int, buf []byte) ([]byte, error) {
 func readFileAt(dir *os.File, name string, buf []byte) ([]byte, error) {
 	buf = buf[:0]
 	path := name
-	fd, err := -1, error(nil)
+	var fd int
+	var err error
 	if dir == nil {
 		fd, err = syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	} else {
