@@ -64,17 +64,15 @@ func (osProcs) cmdline(_ context.Context, pid int, buf []byte) ([]byte, error) {
 // when a scan reads one file per process or per node.
 func readFileAt(dir *os.File, name string, buf []byte) ([]byte, error) {
 	buf = buf[:0]
-	path := name
 	var fd int
 	var err error
 	if dir == nil {
 		fd, err = syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	} else {
-		path = filepath.Join(dir.Name(), name)
 		fd, err = syscall.Openat(int(dir.Fd()), name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	}
 	if err != nil {
-		return buf, &os.PathError{Op: "open", Path: path, Err: err}
+		return buf, &os.PathError{Op: "open", Path: pathAt(dir, name), Err: err}
 	}
 	defer syscall.Close(fd)
 	for {
@@ -86,11 +84,19 @@ func readFileAt(dir *os.File, name string, buf []byte) ([]byte, error) {
 			continue
 		}
 		if err != nil {
-			return buf[:0], &os.PathError{Op: "read", Path: path, Err: err}
+			return buf[:0], &os.PathError{Op: "read", Path: pathAt(dir, name), Err: err}
 		}
 		if n == 0 {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]
 	}
+}
+
+// pathAt names the file name in dir for an error.
+func pathAt(dir *os.File, name string) string {
+	if dir == nil {
+		return name
+	}
+	return filepath.Join(dir.Name(), name)
 }
