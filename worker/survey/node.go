@@ -140,9 +140,7 @@ var metricNames = []string{
 // nil: tuned for many short requests to loopback hosts. It never uses a
 // proxy, dials with a short timeout, keeps at most one idle connection per
 // node (so /metadata reuses the /metrics connection) and a small pool
-// overall, does not follow redirects, and does not ask for compression. Its
-// read buffer holds a whole antnode /metrics answer (about 47 KB), so a body
-// is read in one or two system calls instead of a dozen.
+// overall, does not follow redirects, and does not ask for compression.
 // Per-request timeouts come from the request context. Call
 // CloseIdleConnections on its transport when done.
 func NewHTTPClient(timeout time.Duration) *http.Client {
@@ -155,7 +153,6 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 		DisableCompression:     true,
 		ResponseHeaderTimeout:  timeout,
 		MaxResponseHeaderBytes: 64 << 10,
-		ReadBufferSize:         readBuffer,
 		ForceAttemptHTTP2:      false,
 	}
 	return &http.Client{
@@ -165,9 +162,6 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 		},
 	}
 }
-
-// readBuffer is the HTTP client's read buffer per connection.
-const readBuffer = 64 << 10
 
 // poller polls nodes with a bounded pool.
 type poller struct {
