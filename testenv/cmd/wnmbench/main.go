@@ -369,7 +369,7 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 	// makes a cycle add, remove or stop a node: once the fleet runs, each cycle is idle.
 	_, _, _, err = wnm("init", "--rewards_address", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
 		"--process_manager", "setsid+user", "--node_cap", strconv.Itoa(n),
-		"--port_start", strconv.Itoa(base), "--metrics_port_start", strconv.Itoa(base+1), "--rpc_port_start", strconv.Itoa(base+2),
+		"--port_start", strconv.Itoa(base), "--metrics_port_start", strconv.Itoa(base+portSpan(n)), "--rpc_port_start", strconv.Itoa(base+2*portSpan(n)),
 		"--delay_start", "1", "--max_concurrent_starts", strconv.Itoa(n), "--max_concurrent_operations", strconv.Itoa(n),
 		"--cpu_less_than", "100", "--cpu_remove", "100", "--mem_less_than", "100", "--mem_remove", "100",
 		"--hd_less_than", "100", "--hd_remove", "100", "--desired_load_average", "100000", "--max_load_average_allowed", "100000",
@@ -535,9 +535,10 @@ func tail(s string, n int) string {
 // no listening TCP port, so that the benchmark does not meet another fleet on this machine.
 func freeBase(n int) int {
 	used := listening()
-	for base := 20; base < 60; base += 3 {
+	span := portSpan(n)
+	for base := 20; base+3*span <= 32; base += 3 * span {
 		clash := false
-		for p := base * 1000; p <= (base+2)*1000+n && !clash; p++ {
+		for p := base * 1000; p < (base+3*span)*1000 && !clash; p++ {
 			clash = used[p]
 		}
 		if !clash {
@@ -546,6 +547,12 @@ func freeBase(n int) int {
 	}
 	return 20
 }
+
+// portSpan is how many thousands apart the fleet's node, metrics and RPC port ranges start: room
+// for ids up to twice n, so that ids skipped because something else holds one of their ports
+// leave enough for n nodes. The ranges stay below 32768, where Linux starts handing out the
+// ephemeral ports of outgoing connections.
+func portSpan(n int) int { return 2*n/1000 + 1 }
 
 // listening reads the TCP ports in LISTEN state from /proc/net/tcp{,6}.
 func listening() map[int]bool {
