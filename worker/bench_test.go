@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,29 @@ func BenchmarkSurveyFleet1000(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSortedNodes compares the cycle's ordering of a thousand rows (sorting the ids) with
+// sorting the rows themselves, as it did before, in one run.
+func BenchmarkSortedNodes(b *testing.B) {
+	c := &cycle{nodes: map[int]store.Node{}}
+	for id := 1; id <= 1000; id++ {
+		c.nodes[id] = store.Node{ID: id, Service: fmt.Sprintf("antnode%04d.service", id), Version: "0.4.17"}
+	}
+	b.Run("ids", func(b *testing.B) {
+		for b.Loop() {
+			if ns := c.sortedNodes(); ns[0].ID != 1 || ns[999].ID != 1000 {
+				b.Fatal("not in id order")
+			}
+		}
+	})
+	b.Run("rows", func(b *testing.B) {
+		for b.Loop() {
+			out := make([]store.Node, 0, len(c.nodes))
+			for _, n := range c.nodes {
+				out = append(out, n)
+			}
+			sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+		}
+	})
 }

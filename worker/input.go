@@ -1,7 +1,8 @@
 package worker
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/wnm-project/wnm/worker/config"
@@ -11,11 +12,13 @@ import (
 )
 
 func (c *cycle) sortedNodes() []store.Node {
-	out := make([]store.Node, 0, len(c.nodes))
-	for _, n := range c.nodes {
-		out = append(out, n)
+	// The ids are sorted, not the rows: a row is large, and a cycle over a thousand nodes sorts
+	// them several times.
+	ids := slices.Sorted(maps.Keys(c.nodes))
+	out := make([]store.Node, len(ids))
+	for i, id := range ids {
+		out[i] = c.nodes[id]
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 

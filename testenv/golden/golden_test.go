@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/wnm-project/wnm/testenv/convention"
 )
 
 // recorder is a testing.TB that records failures instead of failing the test; Fatal ends the
@@ -93,45 +95,11 @@ func TestUpdating(t *testing.T) {
 // TestOneConvention keeps every golden test on this package: no other test file reads
 // WNM_UPDATE or defines its own -update flag.
 func TestOneConvention(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root not found at %s: %v", root, err)
-	}
-	self := filepath.Join(root, "testenv", "golden")
-	n := 0
-	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name := d.Name(); path == self || path != root && (strings.HasPrefix(name, ".") || name == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		n++
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
+	convention.TestFiles(t, "testenv/golden", func(rel string, b []byte) {
 		for _, own := range []string{`"` + EnvUpdate + `"`, `flag.Bool("update"`} {
 			if strings.Contains(string(b), own) {
-				rel, _ := filepath.Rel(root, path)
 				t.Errorf("%s uses %s: compare and update golden files with golden.Compare and golden.Updating", rel, own)
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n < 10 {
-		t.Fatalf("found %d test files under %s; the walk missed the tree", n, root)
-	}
 }

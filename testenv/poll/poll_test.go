@@ -3,13 +3,13 @@ package poll
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wnm-project/wnm/testenv/convention"
 )
 
 func TestWait(t *testing.T) {
@@ -96,47 +96,14 @@ func TestUntilErr(t *testing.T) {
 // TestOneConvention keeps polling in tests on this package: no test file outside it builds its
 // own deadline loop.
 func TestOneConvention(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root not found at %s: %v", root, err)
-	}
-	self := filepath.Join(root, "testenv", "poll")
-	n := 0
-	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
+	convention.TestFiles(t, "testenv/poll", func(rel string, b []byte) {
+		if !strings.Contains(string(b), "time.Now().Add(") || !strings.Contains(string(b), "time.Sleep(") {
+			return
 		}
-		if d.IsDir() {
-			if name := d.Name(); path == self || path != root && (strings.HasPrefix(name, ".") || name == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		n++
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if strings.Contains(string(b), "time.Now().Add(") && strings.Contains(string(b), "time.Sleep(") {
-			for i, line := range strings.Split(string(b), "\n") {
-				if strings.Contains(line, "deadline := time.Now().Add(") {
-					rel, _ := filepath.Rel(root, path)
-					t.Errorf("%s:%d builds a deadline for a sleep loop: use poll.Until, UntilErr or Wait", rel, i+1)
-				}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "deadline := time.Now().Add(") {
+				t.Errorf("%s:%d builds a deadline for a sleep loop: use poll.Until, UntilErr or Wait", rel, i+1)
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n < 10 {
-		t.Fatalf("found %d test files under %s; the walk missed the tree", n, root)
-	}
 }

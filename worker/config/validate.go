@@ -151,14 +151,15 @@ func (c *Config) PortRanges() []PortRange {
 
 // MaxNodeID returns the highest node id whose node, metrics and RPC ports stay within 1-65535
 // and out of each other's ranges (for ids 1..MaxNodeID), at least node_cap when the ports are
-// valid.
+// valid. Node id k uses start×1000+k in each range, so ranges a thousand apart hold ids up to
+// 1,000: id 1,000's port 21000 is below id 1's metrics port 21001.
 func (c *Config) MaxNodeID() int {
 	starts := []int{c.PortStart, c.MetricsPortStart, c.RPCPortStart}
 	top := 65535 - slices.Max(starts)*1000
 	for i := range starts {
 		for j := i + 1; j < len(starts); j++ {
 			if gap := starts[i] - starts[j]; gap != 0 {
-				top = min(top, max(gap, -gap)*1000-1)
+				top = min(top, max(gap, -gap)*1000)
 			}
 		}
 	}

@@ -136,13 +136,17 @@ var metricNames = []string{
 	mBadPeers, mRelRecords, mMaxRecords, mRewards, mPayments, mLiveTime, mNetworkSize,
 }
 
+// The families read from /metrics and from /metadata, prepared once for every node's answer.
+var (
+	metricsSelection  = sync.OnceValue(func() *openmetrics.Selection { return openmetrics.Select(metricNames...) })
+	metadataSelection = sync.OnceValue(func() *openmetrics.Selection { return openmetrics.Select(mVersionInfo, mPeerIDInfo) })
+)
+
 // NewHTTPClient returns the client [Survey] uses when [Options.HTTPClient] is
 // nil: tuned for many short requests to loopback hosts. It never uses a
 // proxy, dials with a short timeout, keeps at most one idle connection per
 // node (so /metadata reuses the /metrics connection) and a small pool
-// overall, does not follow redirects, and does not ask for compression. Its
-// read buffer holds a whole antnode /metrics answer (about 47 KB), so a body
-// is read in one or two system calls instead of a dozen.
+// overall, does not follow redirects, and does not ask for compression.
 // Per-request timeouts come from the request context. Call
 // CloseIdleConnections on its transport when done.
 func NewHTTPClient(timeout time.Duration) *http.Client {
@@ -155,7 +159,6 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 		DisableCompression:     true,
 		ResponseHeaderTimeout:  timeout,
 		MaxResponseHeaderBytes: 64 << 10,
-		ReadBufferSize:         readBuffer,
 		ForceAttemptHTTP2:      false,
 	}
 	return &http.Client{
@@ -165,9 +168,6 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 		},
 	}
 }
-
-// readBuffer is the HTTP client's read buffer per connection.
-const readBuffer = 64 << 10
 
 // poller polls nodes with a bounded pool.
 type poller struct {
@@ -241,7 +241,7 @@ func (p poller) poll(ctx context.Context, t Target) NodeObs {
 	}
 	base := "http://" + net.JoinHostPort(host, strconv.Itoa(t.MetricsPort))
 
-	m := p.fetch(ctx, base+"/metrics", metricNames...)
+	m := p.fetch(ctx, base+"/metrics", metricsSelection())
 	o.HTTPStatus = m.status
 	if m.err != nil {
 		o.Error = m.err.Error()
@@ -259,7 +259,7 @@ func (p poller) poll(ctx context.Context, t Target) NodeObs {
 			return o
 		}
 	}
-	meta := p.fetch(ctx, base+"/metadata", mVersionInfo, mPeerIDInfo)
+	meta := p.fetch(ctx, base+"/metadata", metadataSelection())
 	o.MetadataStatus = meta.status
 	if meta.err != nil {
 		o.MetadataError = meta.err.Error()
@@ -282,9 +282,9 @@ type fetched struct {
 
 var errTooLarge = fmt.Errorf("body larger than %d bytes", maxBody)
 
-// fetch GETs url and parses the families named in names. It fails unless
+// fetch GETs url and parses the families sel names. It fails unless
 // the answer is 2xx, parses, and holds at least one of those families.
-func (p poller) fetch(parent context.Context, u string, names ...string) fetched {
+func (p poller) fetch(parent context.Context, u string, sel *openmetrics.Selection) fetched {
 	ctx, cancel := context.WithTimeout(parent, p.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -303,7 +303,7 @@ func (p poller) fetch(parent context.Context, u string, names ...string) fetched
 		return f
 	}
 	body := &limitedReader{r: resp.Body, n: maxBody}
-	f.fams, f.raw, err = openmetrics.ParseSelected(body, names...)
+	f.fams, f.raw, err = sel.Parse(body)
 	// Whatever follows "# EOF" is read so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	if err != nil {

@@ -137,6 +137,9 @@ func run() int {
 			r.goal, r.pass = "< "+secs(goal), verdict(fr.wall < goal)
 		}
 		rows = append(rows, r,
+			row{name: fmt.Sprintf("  wnm's CPU per cycle, %d nodes", n), before: secs(b.cpu), value: secs(fr.cpu),
+				note: fmt.Sprintf("the nodes answering: %s (before: %s); with %d CPUs the cycle cannot take less than %s",
+					secs(fr.nodesCPU), secs(b.nodesCPU), runtime.NumCPU(), secs((fr.cpu+fr.nodesCPU)/time.Duration(runtime.NumCPU())))},
 			row{name: fmt.Sprintf("  written per cycle, %d nodes", n), before: kb(b.wchar), value: kb(fr.wchar),
 				note: fmt.Sprintf("write calls; %s reached the disk (before: %s)", kb(fr.disk), kb(b.disk))},
 			row{name: fmt.Sprintf("  peak RSS, %d nodes", n), before: rssKB(b.rss), value: rssKB(fr.rss),
@@ -305,6 +308,10 @@ type cycleFigures struct {
 	wall, survey time.Duration
 	wchar, disk  int64
 	rss          int64
+	// cpu is wnm's own CPU time (user and system) per cycle; nodesCPU is what the fake nodes
+	// spent meanwhile, answering its requests. On a machine with few CPUs the two share them,
+	// so together they bound how short the wall time can be.
+	cpu, nodesCPU time.Duration
 }
 
 // benchFleet builds a fleet of n fake nodes with wnm itself in a scratch HOME, waits for the
@@ -362,7 +369,7 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 	// makes a cycle add, remove or stop a node: once the fleet runs, each cycle is idle.
 	_, _, _, err = wnm("init", "--rewards_address", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
 		"--process_manager", "setsid+user", "--node_cap", strconv.Itoa(n),
-		"--port_start", strconv.Itoa(base), "--metrics_port_start", strconv.Itoa(base+1), "--rpc_port_start", strconv.Itoa(base+2),
+		"--port_start", strconv.Itoa(base), "--metrics_port_start", strconv.Itoa(base+portSpan(n)), "--rpc_port_start", strconv.Itoa(base+2*portSpan(n)),
 		"--delay_start", "1", "--max_concurrent_starts", strconv.Itoa(n), "--max_concurrent_operations", strconv.Itoa(n),
 		"--cpu_less_than", "100", "--cpu_remove", "100", "--mem_less_than", "100", "--mem_remove", "100",
 		"--hd_less_than", "100", "--hd_remove", "100", "--desired_load_average", "100000", "--max_load_average_allowed", "100000",
@@ -415,8 +422,8 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 	fmt.Fprintf(os.Stderr, "wnmbench: %d nodes running; measuring %d idle cycles\n", n, o.cycles)
 	timeout = 5 * time.Minute
 	type series struct {
-		walls, surveys     []time.Duration
-		wchars, disks, rss []int64
+		walls, surveys, cpus, nodeCPUs []time.Duration
+		wchars, disks, rss             []int64
 	}
 	var now, before series
 	measure := func(b string, s *series, i int) error {
@@ -431,10 +438,13 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 		if o.profile != "" && b == o.wnm {
 			args = append(args, "--cpuprofile", filepath.Join(o.profile, fmt.Sprintf("cycle-%d-%d.pprof", n, i+1)))
 		}
+		nodesBefore := cpuUnder(scratch)
 		out, ps, d, err := wnm(args...)
 		if err != nil {
 			return err
 		}
+		s.nodeCPUs = append(s.nodeCPUs, cpuUnder(scratch)-nodesBefore)
+		s.cpus = append(s.cpus, ps.UserTime()+ps.SystemTime())
 		line := cycleLine(out)
 		if !strings.Contains(line, "actions=[survey]") || !strings.Contains(line, fmt.Sprintf(" running=%d ", res.nodes)) {
 			return fmt.Errorf("cycle %d of %s was not idle: %s", i+1, b, line)
@@ -471,7 +481,8 @@ func benchFleet(ctx context.Context, o options, n int) (res fleetResult, err err
 		}
 	}
 	figures := func(s series) cycleFigures {
-		return cycleFigures{wall: median(s.walls), survey: median(s.surveys), wchar: median(s.wchars), disk: median(s.disks), rss: median(s.rss)}
+		return cycleFigures{wall: median(s.walls), survey: median(s.surveys), wchar: median(s.wchars), disk: median(s.disks), rss: median(s.rss),
+			cpu: median(s.cpus), nodesCPU: median(s.nodeCPUs)}
 	}
 	res.cycleFigures, res.base = figures(now), figures(before)
 	return res, ctx.Err()
@@ -524,9 +535,10 @@ func tail(s string, n int) string {
 // no listening TCP port, so that the benchmark does not meet another fleet on this machine.
 func freeBase(n int) int {
 	used := listening()
-	for base := 20; base < 60; base += 3 {
+	span := portSpan(n)
+	for base := 20; base+3*span <= 32; base += 3 * span {
 		clash := false
-		for p := base * 1000; p <= (base+2)*1000+n && !clash; p++ {
+		for p := base * 1000; p < (base+3*span)*1000 && !clash; p++ {
 			clash = used[p]
 		}
 		if !clash {
@@ -535,6 +547,12 @@ func freeBase(n int) int {
 	}
 	return 20
 }
+
+// portSpan is how many thousands apart the fleet's node, metrics and RPC port ranges start: room
+// for ids up to twice n, so that ids skipped because something else holds one of their ports
+// leave enough for n nodes. The ranges stay below 32768, where Linux starts handing out the
+// ephemeral ports of outgoing connections.
+func portSpan(n int) int { return 2*n/1000 + 1 }
 
 // listening reads the TCP ports in LISTEN state from /proc/net/tcp{,6}.
 func listening() map[int]bool {
@@ -577,6 +595,35 @@ func underScratch(dir string) []int {
 		}
 	}
 	return pids
+}
+
+// cpuUnder is the CPU time (user and system) the processes whose executable lies under dir have
+// used so far, from /proc/<pid>/stat.
+func cpuUnder(dir string) time.Duration {
+	var ticks int64
+	for _, pid := range underScratch(dir) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name, which is in parentheses and may hold spaces: utime
+		// and stime are the 12th and 13th of them.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		u, err1 := strconv.ParseInt(f[11], 10, 64)
+		st, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 == nil && err2 == nil {
+			ticks += u + st
+		}
+	}
+	// The kernel reports USER_HZ ticks, 100 per second on every Linux architecture Go supports.
+	return time.Duration(ticks) * (time.Second / 100)
 }
 
 // killUnder stops every process whose executable lies under dir: SIGTERM, then SIGKILL for those

@@ -49,6 +49,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Parse reads an OpenMetrics 1.0 (or Prometheus text 0.0.4) exposition from r
@@ -76,21 +77,50 @@ func Parse(r io.Reader) (map[string]*Family, error) {
 // Names with no such sample are absent from that map, and so are the names of
 // samples written with their name inside the braces ({"name"} 1).
 func ParseSelected(r io.Reader, names ...string) (map[string]*Family, map[string]string, error) {
-	sel := make(map[string]bool, len(names))
-	for _, n := range names {
-		sel[n] = true
-	}
-	return parse(r, sel)
+	return Select(names...).Parse(r)
 }
 
-func parse(r io.Reader, sel map[string]bool) (map[string]*Family, map[string]string, error) {
+// A Selection is the set of family names [ParseSelected] keeps, prepared once
+// for a caller that parses many bodies for the same names (a survey parses
+// one per node). It is safe for concurrent use.
+type Selection struct {
+	sel map[string]bool
+	// described holds the names a family's descriptors may carry for one of its samples to be
+	// selected: the sample name itself, or without the suffix OpenMetrics adds to counter and
+	// info samples.
+	described map[string]bool
+}
+
+// Select prepares the selection of the named families.
+func Select(names ...string) *Selection {
+	s := &Selection{sel: make(map[string]bool, len(names)), described: make(map[string]bool, 2*len(names))}
+	for _, n := range names {
+		s.sel[n] = true
+		s.described[n] = true
+		for _, suffix := range []string{"_total", "_info"} {
+			if base, ok := strings.CutSuffix(n, suffix); ok {
+				s.described[base] = true
+			}
+		}
+	}
+	return s
+}
+
+// Parse is [ParseSelected] with the names of s.
+func (s *Selection) Parse(r io.Reader) (map[string]*Family, map[string]string, error) {
+	return parse(r, s)
+}
+
+func parse(r io.Reader, s *Selection) (map[string]*Family, map[string]string, error) {
 	p := newParser()
-	rw := newRewriter(r, sel, p.line)
-	if err := rw.run(); err != nil {
+	rw := newRewriter(r, s, p.line)
+	err := rw.run()
+	rw.release()
+	if err != nil {
 		return nil, nil, fmt.Errorf("parse metrics: %w", err)
 	}
 	fams := p.families()
-	if sel == nil {
+	if s == nil {
 		return fams, nil, nil
 	}
 	raw := make(map[string]string, len(rw.raw))
@@ -100,22 +130,26 @@ func parse(r io.Reader, sel map[string]bool) (map[string]*Family, map[string]str
 	return fams, raw, nil
 }
 
-func newRewriter(r io.Reader, sel map[string]bool, sink func(line []byte, n int) error) *rewriter {
-	rw := &rewriter{br: bufio.NewReaderSize(r, 4<<10), sel: sel, sink: sink}
-	if sel != nil {
-		// The names a family's descriptors may carry for one of its samples to be selected: the
-		// sample name itself, or without the suffix OpenMetrics adds to counter and info samples.
-		rw.described = make(map[string]bool, 2*len(sel))
-		for n := range sel {
-			rw.described[n] = true
-			for _, suffix := range []string{"_total", "_info"} {
-				if base, ok := strings.CutSuffix(n, suffix); ok {
-					rw.described[base] = true
-				}
-			}
-		}
+// readers keeps the line readers of finished parses for the next: a survey parses a body per
+// node, and a fresh 4 KB buffer each time is memory the process must fault in.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+
+func newRewriter(r io.Reader, s *Selection, sink func(line []byte, n int) error) *rewriter {
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	rw := &rewriter{br: br, sink: sink}
+	if s != nil {
+		rw.sel, rw.described = s.sel, s.described
 	}
 	return rw
+}
+
+// release hands the rewriter's line reader back for the next parse. The rewriter must not be
+// used after it.
+func (rw *rewriter) release() {
+	rw.br.Reset(nil)
+	readers.Put(rw.br)
+	rw.br = nil
 }
 
 // run rewrites the whole input, handing each line to the sink, and returns

@@ -22,10 +22,10 @@ import (
 // same input line. The reference parser is a test dependency only: it builds protobuf messages, and
 // the wnm binary links no protobuf.
 
-// reference rewrites body as parse does (sel nil keeps every family) and parses the rewritten text
+// reference rewrites body as parse does (a nil sel keeps every family) and parses the rewritten text
 // with expfmt's text parser. panicked reports that expfmt panicked on it (it does on a few
 // malformed braced names), so there is nothing to compare.
-func reference(body []byte, sel map[string]bool) (fams map[string]*Family, err error, panicked bool) {
+func reference(body []byte, sel *Selection) (fams map[string]*Family, err error, panicked bool) {
 	var text bytes.Buffer
 	var lines []int // input line of each rewritten line
 	rw := newRewriter(bytes.NewReader(body), sel, func(b []byte, n int) error {
@@ -34,7 +34,9 @@ func reference(body []byte, sel map[string]bool) (fams map[string]*Family, err e
 		lines = append(lines, n)
 		return nil
 	})
-	if err := rw.run(); err != nil {
+	err = rw.run()
+	rw.release()
+	if err != nil {
 		return nil, err, false
 	}
 	defer func() {
@@ -128,13 +130,10 @@ func short(body []byte) string {
 // reference parser's answer for each.
 func checkAgainstReference(t *testing.T, body []byte, names []string) {
 	t.Helper()
-	sel := make(map[string]bool, len(names))
-	for _, n := range names {
-		sel[n] = true
-	}
+	sel := Select(names...)
 	for _, mode := range []struct {
 		name string
-		sel  map[string]bool
+		sel  *Selection
 		run  func() (map[string]*Family, error)
 	}{
 		{"Parse", nil, func() (map[string]*Family, error) { return Parse(bytes.NewReader(body)) }},
