@@ -121,7 +121,8 @@ func startFleet(tb testing.TB, tracked, unfiled, elsewhere int) fleet {
 
 // BenchmarkStopStrays is one steady-state StopStrays over a fleet of real processes: 150 nodes
 // tracked through their pid files, 10 kept nodes without one, 10 nodes of another storage, and
-// whatever else runs on the machine (run as root, every process passes the owner check). Nothing is a stray, so every iteration does the same work.
+// whatever else runs on the machine. Run as root, every process passes the owner check; run as
+// another account (setpriv --reuid on the test binary), root's processes are dropped unread. Nothing is a stray, so every iteration does the same work.
 func BenchmarkStopStrays(b *testing.B) {
 	f := startFleet(b, 150, 10, 10)
 	m, err := New(Options{Mode: "user", NodeStorage: f.storage})

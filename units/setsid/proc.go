@@ -238,8 +238,9 @@ type nodeProc struct {
 type procTable interface {
 	// pids lists the processes on the machine.
 	pids(ctx context.Context) ([]int, error)
-	// owner returns pid's effective uid from one cheap look (on Linux, a stat of /proc/<pid>,
-	// which the kernel owns by the effective uid); errors.ErrUnsupported when there is no such
+	// owner returns pid's effective uid from one cheap look (on Linux, a stat of /proc/<pid>: the
+	// kernel gives that directory the effective uid as owner, even for a process that is not
+	// dumpable, whose other /proc files show root); errors.ErrUnsupported when there is no such
 	// look. Any other error: the process is gone or cannot be examined.
 	owner(pid int) (uint32, error)
 	// cmdline returns pid's arguments, each followed by a NUL, in buf[:0] (grown when short).
