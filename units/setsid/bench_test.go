@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wnm-project/wnm/testenv/poll"
 )
 
 // idleScript is a node that idles in the shell, one process with the node's command line
@@ -33,16 +35,12 @@ func startIdle(tb testing.TB, bin, root string, stdin *os.File) int {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	started := poll.Wait(10*time.Second, 5*time.Millisecond, func() bool {
 		b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-		if containsArg(splitNUL(b), bin) && containsArg(splitNUL(b), root) {
-			break
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("pid %d did not run %s in time", pid, bin)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return containsArg(splitNUL(b), bin) && containsArg(splitNUL(b), root)
+	})
+	if !started {
+		tb.Fatalf("pid %d did not run %s in time", pid, bin)
 	}
 	return pid
 }
