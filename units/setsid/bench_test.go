@@ -20,8 +20,8 @@ import (
 const idleScript = "#!/bin/sh\nread line\n"
 
 // startIdle runs idleScript at bin with --root-dir root in its own process group, without the
-// launcher, and stops it at cleanup. It returns the shell's pid once its command line shows the
-// script, so the process is a node by the time the caller scans.
+// launcher, and stops it at cleanup. It returns the shell's pid once its command line passes root
+// as --root-dir, read as the scan reads it, so the process is a node by the time the caller scans.
 func startIdle(tb testing.TB, bin, root string, stdin *os.File) int {
 	tb.Helper()
 	cmd := exec.Command(bin, "--root-dir", root)
@@ -37,24 +37,13 @@ func startIdle(tb testing.TB, bin, root string, stdin *os.File) int {
 	})
 	started := poll.Wait(10*time.Second, 5*time.Millisecond, func() bool {
 		b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-		return containsArg(splitNUL(b), bin) && containsArg(splitNUL(b), root)
+		dir, ok := rootDirIn(b)
+		return ok && dir == filepath.Clean(root)
 	})
 	if !started {
 		tb.Fatalf("pid %d did not run %s in time", pid, bin)
 	}
 	return pid
-}
-
-func splitNUL(b []byte) []string {
-	var out []string
-	start := 0
-	for i, c := range b {
-		if c == 0 {
-			out = append(out, string(b[start:i]))
-			start = i + 1
-		}
-	}
-	return out
 }
 
 // fleet lays out a node storage with tracked nodes whose pid files name their live processes,
