@@ -363,22 +363,39 @@ func TestSurvey(t *testing.T) {
 	}
 
 	// A second survey with the first one's counters averages since then,
-	// and does not run the binary again. The counters are dated a second
-	// back, as a previous cycle's are: on a quiet machine the two surveys
+	// and does not run the binary again. The counters are made a second
+	// older, as a previous cycle's are: on a quiet machine the two surveys
 	// can follow each other within MinRateWindow, and then a fresh sample
-	// is rightly taken instead.
-	prev := obs.Counters
-	prev.At = prev.At.Add(-time.Second)
+	// is rightly taken instead; and two reads of the real counters a few
+	// milliseconds apart can see the kernel's idle time step back a tick,
+	// which rightly makes them unusable too.
+	prev := aSecondBefore(obs.Counters)
 	obs2 := Survey(t.Context(), Options{
 		Targets: []Target{healthy}, NodeStorage: dir, Versions: versions, Latest: bin,
 		Prev: &prev, Timeout: timeout,
 	})
 	if obs2.Host.RateSource != "previous" || obs2.Host.RateWindow < MinRateWindow {
-		t.Errorf("second survey: rates from %q over %v, want since the first survey", obs2.Host.RateSource, obs2.Host.RateWindow)
+		t.Errorf("second survey: rates from %q over %v, want since the first survey\nprevious %+v\nnow      %+v", obs2.Host.RateSource, obs2.Host.RateWindow, prev, obs2.Counters)
 	}
 	if got := runs(); got != 1 {
 		t.Errorf("after a second survey the binary ran %d times, want once", got)
 	}
+}
+
+// aSecondBefore returns c as a previous cycle would have read it a second
+// earlier: every cumulative counter lower, so that jitter in the real ones
+// read moments later cannot make them look as if they went backwards.
+func aSecondBefore(c Counters) Counters {
+	c.At = c.At.Add(-time.Second)
+	cpus := float64(CPUCount())
+	c.CPUTotal = max(0, c.CPUTotal-cpus)
+	c.CPUBusy = max(0, c.CPUBusy-cpus/2)
+	const bytes = 1 << 20
+	c.DiskRead -= min(c.DiskRead, bytes)
+	c.DiskWrite -= min(c.DiskWrite, bytes)
+	c.NetRecv -= min(c.NetRecv, bytes)
+	c.NetSend -= min(c.NetSend, bytes)
+	return c
 }
 
 func TestSurveyCancelled(t *testing.T) {
